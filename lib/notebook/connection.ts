@@ -1,0 +1,82 @@
+// Connection files: where a kernel binds its five sockets.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export interface ConnectionInfo {
+  transport: "tcp" | "ipc";
+  ip: string;
+  shell_port: number;
+  iopub_port: number;
+  stdin_port: number;
+  control_port: number;
+  hb_port: number;
+  key: string;
+  signature_scheme: "hmac-sha256";
+  kernel_name: string;
+}
+
+export type Channel = "shell" | "iopub" | "stdin" | "control" | "hb";
+
+export function endpoint(info: ConnectionInfo, channel: Channel, ipcSeparator: ":" | "-" = "-"): string {
+  const port = info[`${channel}_port`];
+  return info.transport === "ipc" ? `ipc://${info.ip}${ipcSeparator}${port}` : `tcp://${info.ip}:${port}`;
+}
+
+// Ports handed to kernels of this process that may still be starting: never hand one out twice.
+const handedOut = new Set<number>();
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function freshPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await freePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      ports.push(port);
+    }
+  }
+  return ports;
+}
+
+export function releasePorts(info: ConnectionInfo): void {
+  if (info.transport !== "tcp") return;
+  for (const channel of ["shell", "iopub", "stdin", "control", "hb"] as const) handedOut.delete(info[`${channel}_port`]);
+}
+
+/**
+ * Writes a connection file into a fresh private folder. With "ipc" the sockets are files in that
+ * folder, so two kernels can never collide; with "tcp" the ports are free loopback ports.
+ */
+export async function createConnection(kernelName: string, transport: "tcp" | "ipc"): Promise<{ info: ConnectionInfo; dir: string; file: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "cai-k-"));
+  const [shell, iopub, stdin, control, hb] = transport === "ipc" ? [1, 2, 3, 4, 5] : await freshPorts(5);
+  const info: ConnectionInfo = {
+    transport,
+    ip: transport === "ipc" ? path.join(dir, "k") : "127.0.0.1",
+    shell_port: shell,
+    iopub_port: iopub,
+    stdin_port: stdin,
+    control_port: control,
+    hb_port: hb,
+    key: randomBytes(32).toString("hex"),
+    signature_scheme: "hmac-sha256",
+    kernel_name: kernelName,
+  };
+  const file = path.join(dir, "connection.json");
+  writeFileSync(file, JSON.stringify(info, null, 2), { mode: 0o600 });
+  return { info, dir, file };
+}

@@ -1,0 +1,288 @@
+// A running kernel: its process, and a client of its shell, control and iopub channels.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import * as zmq from "zeromq";
+import { createConnection, endpoint, releasePorts, type ConnectionInfo } from "./connection.js";
+import { RunnerError } from "./errors.js";
+import type { KernelSpec } from "./kernelspec.js";
+import { decode, encode, newHeader, Signer, type Message } from "./wire.js";
+
+export interface KernelStartOptions {
+  spec: KernelSpec;
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** How long the kernel may take to answer its first kernel_info_request. */
+  startTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExecuteOutcome {
+  reply: Message;
+  /** Set when the reply came but the kernel never reported idle on iopub (outputs may be incomplete). */
+  idleMissing?: boolean;
+}
+
+interface Pending {
+  resolve: (msg: Message) => void;
+  reject: (err: Error) => void;
+}
+
+const STDERR_TAIL = 8192;
+const live = new Set<Kernel>();
+process.once("exit", () => {
+  for (const k of live) k.kill();
+});
+
+export class Kernel {
+  readonly session = randomUUID();
+  /** Resolves when the kernel process exits, for any reason. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
+  private readonly signer: Signer;
+  private readonly shell = new zmq.Dealer({ linger: 0 });
+  private readonly control = new zmq.Dealer({ linger: 0 });
+  private readonly iopub = new zmq.Subscriber({ linger: 0 });
+  private readonly pending = new Map<string, Pending>();
+  private readonly listeners = new Map<string, (msg: Message) => void>();
+  private stderr = "";
+  private closed = false;
+
+  private constructor(
+    readonly spec: KernelSpec,
+    private readonly child: ChildProcess,
+    private readonly info: ConnectionInfo,
+    private readonly dir: string,
+  ) {
+    this.signer = new Signer(info.key);
+    live.add(this);
+    const collect = (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-STDERR_TAIL);
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    this.exited = new Promise((resolve) => {
+      const done = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.exitInfo) return;
+        this.exitInfo = { code, signal };
+        const err = new RunnerError("KERNEL_DIED", `The kernel exited (${this.describeExit()}).${this.stderrHint()}`);
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+        resolve(this.exitInfo);
+      };
+      child.once("exit", done);
+      child.once("error", () => done(null, null));
+    });
+  }
+
+  static async start(options: KernelStartOptions): Promise<Kernel> {
+    const { spec } = options;
+    const transport = spec.ipcSeparator ? "ipc" : "tcp";
+    const { info, dir, file } = await createConnection(spec.name, transport);
+    const argv = spec.argv.map((a) => a.replace("{connection_file}", file));
+    let spawnError: Error | undefined;
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env, ...spec.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.once("error", (e) => (spawnError = e));
+    const kernel = new Kernel(spec, child, info, dir);
+    kernel.connect();
+    try {
+      await kernel.waitReady(options.startTimeoutMs ?? 60_000, options.signal, () => spawnError);
+    } catch (e) {
+      kernel.kill();
+      await kernel.close();
+      throw e;
+    }
+    return kernel;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get isAlive(): boolean {
+    return !this.exitInfo;
+  }
+
+  /** The last lines the kernel process wrote to stdout/stderr (for error messages). */
+  get output(): string {
+    return this.stderr;
+  }
+
+  /**
+   * Sends an execute_request. `onIopub` sees every iopub message this request causes. Resolves once
+   * the execute_reply came and the kernel went idle; rejects with KERNEL_DIED if the process exits.
+   */
+  execute(code: string, onIopub: (msg: Message) => void, idleGraceMs = 3000): { msgId: string; done: Promise<ExecuteOutcome> } {
+    const header = newHeader("execute_request", this.session);
+    const done = new Promise<ExecuteOutcome>((resolve, reject) => {
+      let reply: Message | undefined;
+      let idle = false;
+      let graceTimer: NodeJS.Timeout | undefined;
+      const finish = (idleMissing?: boolean) => {
+        clearTimeout(graceTimer);
+        this.listeners.delete(header.msg_id);
+        resolve({ reply: reply!, ...(idleMissing ? { idleMissing } : {}) });
+      };
+      this.listeners.set(header.msg_id, (msg) => {
+        onIopub(msg);
+        if (msg.header.msg_type === "status" && msg.content.execution_state === "idle") {
+          idle = true;
+          if (reply) finish();
+        }
+      });
+      this.pending.set(header.msg_id, {
+        resolve: (msg) => {
+          reply = msg;
+          if (idle) finish();
+          else graceTimer = setTimeout(() => finish(true), idleGraceMs);
+        },
+        reject: (err) => {
+          this.listeners.delete(header.msg_id);
+          reject(err);
+        },
+      });
+    });
+    const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
+    void this.send(this.shell, { header, parent_header: {}, metadata: {}, content });
+    return { msgId: header.msg_id, done };
+  }
+
+  /** Interrupts the running cell the way the kernelspec asks: SIGINT, or an interrupt_request. */
+  async interrupt(): Promise<void> {
+    if (this.spec.interrupt_mode === "message") {
+      await this.request(this.control, "interrupt_request", {}, 2000).catch(() => undefined);
+    } else if (this.isAlive) {
+      this.child.kill("SIGINT");
+    }
+  }
+
+  kill(): void {
+    // Not `child.killed`: that turns true after an interrupt's SIGINT too.
+    if (this.isAlive) this.child.kill("SIGKILL");
+  }
+
+  /** Asks the kernel to shut down, kills it if it has not exited after `graceMs`, and frees its sockets. */
+  async shutdown(graceMs = 1000): Promise<void> {
+    if (this.isAlive) {
+      void this.request(this.control, "shutdown_request", { restart: false }, graceMs).catch(() => undefined);
+      const timer = setTimeout(() => this.kill(), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await this.close();
+  }
+
+  private connect(): void {
+    const ipc = this.spec.ipcSeparator;
+    this.shell.connect(endpoint(this.info, "shell", ipc));
+    this.control.connect(endpoint(this.info, "control", ipc));
+    this.iopub.connect(endpoint(this.info, "iopub", ipc));
+    this.iopub.subscribe();
+    void this.receive(this.shell, (msg) => this.onReply(msg));
+    void this.receive(this.control, (msg) => this.onReply(msg));
+    void this.receive(this.iopub, (msg) => {
+      const parent = msg.parent_header.msg_id;
+      if (parent) this.listeners.get(parent)?.(msg);
+    });
+  }
+
+  private async receive(socket: zmq.Dealer | zmq.Subscriber, handle: (msg: Message) => void): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        const msg = decode(this.signer, frames);
+        if (msg) handle(msg);
+      }
+    } catch {
+      // The socket was closed.
+    }
+  }
+
+  private onReply(msg: Message): void {
+    const id = msg.parent_header.msg_id;
+    const p = id ? this.pending.get(id) : undefined;
+    if (p && id) {
+      this.pending.delete(id);
+      p.resolve(msg);
+    }
+  }
+
+  private async send(socket: zmq.Dealer, msg: Omit<Message, "buffers">): Promise<void> {
+    try {
+      await socket.send(encode(this.signer, msg));
+    } catch (e) {
+      this.pending.get(msg.header.msg_id)?.reject(new RunnerError("KERNEL_DIED", `Could not send to the kernel: ${(e as Error).message}`));
+    }
+  }
+
+  private request(socket: zmq.Dealer, type: string, content: Record<string, unknown>, timeoutMs: number): Promise<Message> {
+    const header = newHeader(type, this.session);
+    return new Promise<Message>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(header.msg_id);
+        reject(new RunnerError("KERNEL_START", `The kernel did not answer ${type} within ${timeoutMs} ms.`));
+      }, timeoutMs);
+      this.pending.set(header.msg_id, {
+        resolve: (m) => (clearTimeout(timer), resolve(m)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      if (this.exitInfo) this.pending.get(header.msg_id)?.reject(new RunnerError("KERNEL_DIED", `The kernel exited (${this.describeExit()}).`));
+      else void this.send(socket, { header, parent_header: {}, metadata: {}, content });
+    });
+  }
+
+  /**
+   * Ready means: shell answers kernel_info_request, and iopub delivers to our subscription (a SUB
+   * socket drops what is published before it is connected, so we wait to see a status message).
+   */
+  private async waitReady(timeoutMs: number, signal: AbortSignal | undefined, spawnError: () => Error | undefined): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const fail = (why: string) =>
+      new RunnerError("KERNEL_START", `Kernel "${this.spec.name}" (${this.spec.argv[0]}) did not start: ${why}.${this.stderrHint()}`);
+    const abort = new Promise<never>((_, reject) => {
+      signal?.addEventListener("abort", () => reject(fail("aborted")), { once: true });
+      void this.exited.then(() => reject(fail(spawnError()?.message ?? `the process exited (${this.describeExit()})`)));
+    });
+    abort.catch(() => undefined);
+    let sawIopub = false;
+    while (!sawIopub) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw fail(`no answer within ${Math.round(timeoutMs / 1000)} s (raise --startup-timeout if the machine is slow)`);
+      const header = newHeader("kernel_info_request", this.session);
+      const seen = new Promise<void>((resolve) => this.listeners.set(header.msg_id, () => resolve()));
+      const reply = new Promise<Message>((resolve, reject) => this.pending.set(header.msg_id, { resolve, reject }));
+      void this.send(this.shell, { header, parent_header: {}, metadata: {}, content: {} });
+      const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), Math.min(left, sawIopub ? 250 : left)).unref());
+      const got = await Promise.race([reply, abort, timeout]).catch((e: Error) => {
+        throw e instanceof RunnerError && e.code === "KERNEL_START" ? e : fail(spawnError()?.message ?? `the process exited (${this.describeExit()})`);
+      });
+      if (got === "timeout") continue;
+      sawIopub = (await Promise.race([seen.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 250))])) as boolean;
+      this.listeners.delete(header.msg_id);
+      this.pending.delete(header.msg_id);
+    }
+  }
+
+  private describeExit(): string {
+    const e = this.exitInfo;
+    if (!e) return "still running";
+    return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+  }
+
+  private stderrHint(): string {
+    const tail = this.stderr.trim().split("\n").slice(-15).join("\n");
+    return tail ? `\nKernel output:\n${tail}` : "";
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    live.delete(this);
+    for (const s of [this.shell, this.control, this.iopub]) s.close();
+    releasePorts(this.info);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

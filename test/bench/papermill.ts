@@ -18,8 +18,11 @@ export interface Papermill {
 /** The pip requirement; BENCH_PAPERMILL overrides it (pinned so the failure check stays comparable). */
 const REQUIREMENT = process.env.BENCH_PAPERMILL ?? "papermill==2.7.0";
 
+/** A path as printed: relative when it lies in the repository. */
+export const shown = (root: string, p: string): string => (p.startsWith(root + path.sep) ? path.relative(root, p) : p);
+
 async function must(argv: string[], cwd: string, log: (l: string) => void): Promise<string> {
-  log(`  $ ${argv.map((a) => path.relative(cwd, a) || a).join(" ")}`);
+  log(`  $ ${argv.map((a) => shown(cwd, a)).join(" ")}`);
   const r = await timed(argv, { cwd, echo: true });
   if (r.code !== 0) throw new Error(`${argv.join(" ")} exited with ${r.code}:\n${r.output.slice(-2000)}`);
   return r.output;
@@ -32,9 +35,9 @@ export async function setupPapermill(root: string, kernelDir: string, log: (l: s
   const marker = path.join(venv, ".bench-requirement");
   const installed = existsSync(bin) && existsSync(marker) && readFileSync(marker, "utf8") === REQUIREMENT;
   if (installed) {
-    log(`papermill: reusing the venv in ${path.relative(root, venv)} (${REQUIREMENT})`);
+    log(`papermill: reusing the venv in ${shown(root, venv)} (${REQUIREMENT})`);
   } else {
-    log(`papermill: creating a venv in ${path.relative(root, venv)} and installing ${REQUIREMENT} from PyPI`);
+    log(`papermill: creating a venv in ${shown(root, venv)} and installing ${REQUIREMENT} from PyPI`);
     if (!existsSync(path.join(binDir, "python"))) await must([process.env.BENCH_PYTHON ?? "python3", "-m", "venv", venv], root, log);
     await must([path.join(binDir, "python"), "-m", "pip", "install", "--quiet", REQUIREMENT], root, log);
     writeFileSync(marker, REQUIREMENT);
@@ -47,6 +50,6 @@ export async function setupPapermill(root: string, kernelDir: string, log: (l: s
   mkdirSync(specDir, { recursive: true });
   const kernelJson = { argv: spec.argv, display_name: spec.display_name, language: spec.language, interrupt_mode: spec.interrupt_mode };
   writeFileSync(path.join(specDir, "kernel.json"), JSON.stringify(kernelJson, null, 2));
-  log(`papermill ${version}: kernelspec custom-ai-tslab → ${spec.argv.map((a) => path.relative(root, a) || a).join(" ")}`);
+  log(`papermill ${version}: kernelspec custom-ai-tslab → ${spec.argv.map((a) => shown(root, a)).join(" ")}`);
   return { bin, version, jupyterPath: kernelDir, kernelName: "custom-ai-tslab", kernelArgv: spec.argv };
 }

@@ -1,0 +1,160 @@
+// Suite "notebook-runner": our headless runner against papermill on the same notebooks and the same
+// tslab kernel command. Wall time per notebook (kernel start included), ratio ours/papermill, and a
+// failure check on notebooks whose tslab cells fail. Goal: ours ≤ 0.5 × papermill on the suite.
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { median, min, ratio, secs, sum, table } from "./format.js";
+import { tools, type Run, type Tool, type ToolContext } from "./notebook-tools.js";
+import { setupPapermill } from "./papermill.js";
+import type { BenchContext, BenchSuite, SuiteReport } from "./suite.js";
+
+const GOAL = 0.5;
+const FIXTURES = "test/notebook/fixtures";
+/** Failing notebooks, and the text that names their error (not found in their source). */
+const FAILING = [
+  { nb: `${FIXTURES}/runtime-error.ipynb`, error: "TypeError: dataset is empty" },
+  { nb: `${FIXTURES}/type-error.ipynb`, error: "is not assignable to type 'number'" },
+];
+const ORDER: Tool[] = ["ours", "papermill", "inProcess"];
+const LABEL: Record<Tool, string> = { ours: "ours", papermill: "papermill", inProcess: "in-process" };
+
+function suiteNotebooks(root: string): string[] {
+  const own = readdirSync(path.join(root, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
+  return [...own.map((f) => `notebooks/${f}`), `${FIXTURES}/outputs.ipynb`, `${FIXTURES}/slow.ipynb`];
+}
+
+interface Stat {
+  runsMs: number[];
+  medianMs: number;
+  minMs: number;
+  /** Medians of the recorded parts: kernel start, and the notebook's own duration. */
+  kernelMs?: number;
+  notebookMs?: number;
+  failedRuns: number;
+}
+
+function stat(runs: Run[]): Stat {
+  const parts = (pick: (r: Run) => number | undefined) => {
+    const xs = runs.map(pick).filter((x): x is number => typeof x === "number");
+    return xs.length ? median(xs) : undefined;
+  };
+  const ms = runs.map((r) => r.ms);
+  return { runsMs: ms, medianMs: median(ms), minMs: min(ms), kernelMs: parts((r) => r.kernelMs), notebookMs: parts((r) => r.notebookMs), failedRuns: runs.filter((r) => r.code !== 0).length };
+}
+
+async function run(ctx: BenchContext): Promise<SuiteReport> {
+  const { root, reps, log } = ctx;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "custom-ai-bench-"));
+  try {
+    const papermill = await setupPapermill(root, path.join(tmp, "jupyter"), log);
+    let n = 0;
+    const toolCtx = (): ToolContext => ({ root, papermill, outDir: path.join(tmp, `run-${++n}`) });
+    const notebooks = suiteNotebooks(root);
+
+    const warmups = Number(process.env.BENCH_WARMUP ?? 1);
+    for (let i = 0; i < warmups; i++) {
+      log(`warm-up (not measured): ${notebooks[0]} with each tool`);
+      for (const tool of ORDER) await tools[tool](notebooks[0], toolCtx());
+    }
+
+    const runs = new Map(notebooks.map((nb) => [nb, { ours: [], papermill: [], inProcess: [] } as Record<Tool, Run[]>]));
+    for (let rep = 0; rep < reps; rep++) {
+      for (const nb of notebooks) {
+        // Rotate the order each repetition so no tool always goes first (or right after another).
+        const order = ORDER.map((_, i) => ORDER[(i + rep) % ORDER.length]);
+        const line: string[] = [];
+        for (const tool of order) {
+          const r = await tools[tool](nb, toolCtx());
+          runs.get(nb)![tool].push(r);
+          line.push(`${LABEL[tool]} ${secs(r.ms)}s${r.code === 0 ? "" : ` (exit ${r.code})`}`);
+        }
+        log(`rep ${rep + 1}/${reps} ${path.basename(nb)}: ${line.join(", ")}`);
+      }
+    }
+
+    const failures = [];
+    for (const { nb, error } of FAILING) {
+      for (const tool of ["ours", "papermill"] as const) {
+        const r = await tools[tool](nb, toolCtx());
+        const outputsText = JSON.stringify((r.executed?.cells ?? []).map((c) => c.outputs ?? []));
+        failures.push({
+          notebook: nb,
+          tool,
+          exitCode: r.code,
+          reported: r.code !== 0,
+          errorNamed: r.output.includes(error),
+          markedInOutput: tool === "ours" ? r.executed?.metadata?.custom_ai?.status === "failed" : r.executed?.metadata?.papermill?.exception === true,
+          stoppedAtFailure: !outputsText.includes("never printed"),
+          tail: r.output.trim().split("\n").slice(-3).join("\n"),
+        });
+      }
+    }
+
+    const results = notebooks.map((nb) => {
+      const by = runs.get(nb)!;
+      const s = { ours: stat(by.ours), papermill: stat(by.papermill), inProcess: stat(by.inProcess) };
+      return { notebook: nb, ...s, ratio: s.ours.medianMs / s.papermill.medianMs };
+    });
+    const total = {
+      oursMs: sum(results.map((r) => r.ours.medianMs)),
+      papermillMs: sum(results.map((r) => r.papermill.medianMs)),
+      inProcessMs: sum(results.map((r) => r.inProcess.medianMs)),
+    };
+    const suiteRatio = total.oursMs / total.papermillMs;
+    const oursReports = failures.filter((f) => f.tool === "ours").every((f) => f.reported && f.errorNamed);
+    const failedRuns = results.reduce((a, r) => a + r.ours.failedRuns + r.papermill.failedRuns + r.inProcess.failedRuns, 0);
+    const pass = suiteRatio <= GOAL && oursReports && failedRuns === 0;
+    const verdict = {
+      pass,
+      text:
+        `${pass ? "MET" : "MISSED"}: ours/papermill = ${suiteRatio.toFixed(2)} on the suite (goal ≤ ${GOAL.toFixed(2)}); ` +
+        `ours ${oursReports ? "reports" : "does NOT report"} both tslab failures` +
+        (failedRuns ? `; ${failedRuns} timed run(s) did not exit 0` : ""),
+    };
+
+    const timing = table(
+      ["notebook", "ours med", "ours min", "papermill med", "papermill min", "ours/pm", "in-process med"],
+      [
+        ...results.map((r) => [path.basename(r.notebook), secs(r.ours.medianMs), secs(r.ours.minMs), secs(r.papermill.medianMs), secs(r.papermill.minMs), r.ratio.toFixed(2), secs(r.inProcess.medianMs)]),
+        ["suite (sum of medians)", secs(total.oursMs), "", secs(total.papermillMs), "", suiteRatio.toFixed(2), secs(total.inProcessMs)],
+      ],
+    );
+    // Where the time goes (medians): process start-up = wall − the notebook duration the tool
+    // recorded; kernel = launch until ready; cells = the rest (cells, shutdown, writing).
+    const parts = (s: Stat) => [secs(s.medianMs - (s.notebookMs ?? NaN)), secs(s.kernelMs), secs((s.notebookMs ?? NaN) - (s.kernelMs ?? NaN))];
+    const breakdown = table(
+      ["notebook", "ours start-up", "ours kernel", "ours cells", "pm start-up", "pm kernel", "pm cells", "in-proc kernel", "in-proc cells"],
+      results.map((r) => [path.basename(r.notebook), ...parts(r.ours), ...parts(r.papermill), ...parts(r.inProcess).slice(1)]),
+    );
+    const yesNo = (b: boolean) => (b ? "yes" : "no");
+    const failureTable = table(
+      ["failing notebook", "tool", "exit", "failure reported", "error named", "marked in output", "stopped there"],
+      failures.map((f) => [path.basename(f.notebook), f.tool, String(f.exitCode), yesNo(f.reported), yesNo(f.errorNamed), yesNo(f.markedInOutput), yesNo(f.stoppedAtFailure)]),
+    );
+    const out = [
+      `Wall time in seconds, ${reps} repetition(s), kernel start included (ours: node bin/custom-ai.mjs notebooks run; papermill ${papermill.version}; in-process: runNotebook(), no CLI start-up):`,
+      timing,
+      "",
+      "Where the time goes (medians, s): start-up = process wall − notebook duration; kernel = launch → ready; cells = the rest (incl. shutdown, writing):",
+      breakdown,
+      "",
+      "Failure check (a tslab cell fails; tslab sends no iopub error, only stderr and an execute_reply with status error):",
+      failureTable,
+    ].join("\n");
+    return {
+      table: out,
+      verdict,
+      data: { goal: GOAL, reps, warmups, papermill: { version: papermill.version, kernelArgv: papermill.kernelArgv }, results, total: { ...total, ratio: suiteRatio }, failures },
+    };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export const notebookRunnerSuite: BenchSuite = {
+  name: "notebook-runner",
+  title: "Headless notebook runner vs papermill (same tslab kernel)",
+  goal: `ours ≤ ${GOAL} × papermill's wall time on the suite, and tslab failures reported`,
+  run,
+};

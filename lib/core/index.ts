@@ -10,3 +10,27 @@ export {
   type EnvironmentReport,
   type EnvironmentReportOptions,
 } from "./env-report.js";
+export {
+  openStore,
+  getJson,
+  putJson,
+  copyPrefix,
+  joinKeyUrl,
+  STORAGE_CONNECTION_STRING_ENV,
+  type BlobStore,
+  type OpenStoreOptions,
+  type StoreRetryOptions,
+  type TokenCredential,
+} from "./storage.js";
+export { joinKey, normalizeKey } from "./storage-keys.js";
+export { parseStorageUrl, joinStorageUrl, type StorageLocation, type FileLocation, type BlobLocation } from "./storage-url.js";
+export { FileStore } from "./storage-file.js";
+export { StorageError } from "./storage-errors.js";
+export {
+  startAzurite,
+  azuriteConnectionString,
+  AZURITE_ACCOUNT,
+  AZURITE_KEY,
+  type Azurite,
+  type AzuriteOptions,
+} from "./storage-azurite.js";

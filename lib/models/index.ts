@@ -1,0 +1,17 @@
+export { saveModel, loadModel, MODEL_FILES, type SavedModel, type LoadedModel, type LoadModelOptions } from "./save-load.js";
+export {
+  validateMetadata,
+  checkExpectations,
+  checkModelAgainstMetadata,
+  tensorSchemas,
+  METADATA_SCHEMA_VERSION,
+  type ModelMetadata,
+  type ModelMetadataInput,
+  type MetadataExpectations,
+  type TensorSchema,
+} from "./metadata.js";
+export { hashData, type HashableData } from "./hash.js";
+export { standardScalerStep, type StandardScalerStep, type Preprocessing } from "./preprocessing.js";
+export { toolkitInfo, type ToolkitInfo } from "./toolkit.js";
+export { ModelError } from "./errors.js";
+export * from "./onnx/index.js";

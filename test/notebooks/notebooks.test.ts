@@ -21,6 +21,27 @@ const expectations: Record<string, Expectations> = {
     expect(g.sample_mean as number).toBeLessThan(12);
     expect(g.fit_slope as number).toBeCloseTo(2, 1);
   },
+  "1-1-single-node-training.ipynb": (g) => {
+    expect(g.tabular_accuracy as number).toBeGreaterThan(0.9);
+    expect(g.tabular_auc as number).toBeGreaterThan(0.95);
+    // 1,600 training digits, 6 epochs of a small CNN: well above chance (0.1).
+    expect(g.digits_accuracy as number).toBeGreaterThan(0.8);
+    expect(g.onnx_max_diff_tabular as number).toBeLessThan(1e-4);
+    expect(g.onnx_max_diff_digits as number).toBeLessThan(1e-4);
+    // The second session resumed after the first half of the epochs (6 / 2).
+    expect(g.resumed_from_epoch).toBe(3);
+    expect(["tfjs-node-gpu", "tfjs-node", "webgpu", "wasm", "cpu"]).toContain(g.backend);
+    expect(g.cnn_samples_per_second as number).toBeGreaterThan(0);
+  },
+  "1-2-multi-node-training.ipynb": (g) => {
+    expect(g.workers).toBe(2);
+    expect(g.accuracy_1 as number).toBeGreaterThan(0.9);
+    expect(g.accuracy_n as number).toBeGreaterThan(0.9);
+    // Data-parallel training with parameter averaging must match the single worker.
+    expect(g.accuracy_gap as number).toBeLessThanOrEqual(0.05);
+    expect(g.sweep_trials).toBe(3);
+    expect(g.sweep_best_val_accuracy as number).toBeGreaterThan(0.9);
+  },
 };
 
 const dir = "notebooks";

@@ -1,3 +1,4 @@
+import { loadBreastCancer } from "../../data/index.js";
 import { DistributedTrainingError } from "./errors.js";
 import { normal, permutation, seededRandom, subSeed } from "./random.js";
 
@@ -88,6 +89,12 @@ export function syntheticBinary(options: SyntheticBinaryOptions = {}): TabularDa
 }
 
 registerDataset("synthetic-binary", (o) => syntheticBinary(o as SyntheticBinaryOptions));
+
+// The toolkit's tabular set (shipped in lib/data): 569 tumours, 30 features, malignant / benign.
+registerDataset("breast-cancer", () => {
+  const d = loadBreastCancer();
+  return { name: "breast-cancer", features: d.featureNames, labels: d.labelNames, x: d.features, y: d.labels, source: `${d.source} (${d.licence})` };
+});
 
 export interface DataSplits {
   train: { x: number[][]; y: number[] };

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { findPackage, importPackage } from "../core/index.js";
 import { BackendError } from "./errors.js";
@@ -190,10 +192,23 @@ interface DawnGpu {
   requestAdapter(options?: { powerPreference?: string }): Promise<DawnAdapter | null>;
 }
 
+/**
+ * Whether the Vulkan loader Dawn needs on Linux is installed. Checked first so that machines
+ * without it (CI, most containers) skip Dawn, which otherwise prints a native warning to stderr.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== "linux") return true;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? "").split(":"), "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu", "/usr/local/lib"];
+  return dirs.some((d) => d && existsSync(path.join(d, "libvulkan.so.1")));
+}
+
 async function probeWebGpu(timeoutMs: number): Promise<Outcome> {
   const pkg = "@tensorflow/tfjs-backend-webgpu";
   const g = globalThis as { navigator?: { gpu?: unknown } };
   let gpu = (g.navigator?.gpu ?? dawnGpu) as DawnGpu | undefined;
+  if (!gpu && !vulkanLoaderPresent()) {
+    return { available: false, reason: "no Vulkan loader (libvulkan.so.1): Dawn needs it and a GPU driver", package: "webgpu" };
+  }
   if (!gpu) {
     let dawn: { create(flags: string[]): DawnGpu; globals: object };
     try {

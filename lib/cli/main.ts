@@ -2,6 +2,8 @@
 import { Command, CommanderError } from "commander";
 import { RunnerError } from "../notebook/index.js";
 import { notebooksCommand } from "./notebooks.js";
+import { scoreCommand } from "./score.js";
+import { serveCommand } from "./serve.js";
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -10,6 +12,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(notebooksCommand((code) => (exitCode = code)));
+  program.addCommand(scoreCommand((code) => (exitCode = code)));
+  program.addCommand(serveCommand((code) => (exitCode = code)));
   // Usage errors anywhere in the tree exit 2, not commander's default 1.
   const override = (c: Command): void => {
     c.exitOverride().configureOutput({ writeErr: (t) => process.stderr.write(t) });

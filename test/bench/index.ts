@@ -8,9 +8,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { notebookRunnerSuite } from "./notebook-runner.bench.js";
+import { trainingSuite } from "./training.bench.js";
 import type { BenchSuite } from "./suite.js";
 
-const SUITES: BenchSuite[] = [notebookRunnerSuite];
+const SUITES: BenchSuite[] = [notebookRunnerSuite, trainingSuite];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const wanted = process.argv.slice(2);
@@ -26,17 +27,26 @@ if (!Number.isInteger(reps) || reps < 1) {
 }
 
 const machine = { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30) };
+// Other work on the machine skews wall times: say so, and keep the load beside the results.
+const load = () => os.loadavg().map((l) => Number(l.toFixed(2)));
+const busy = (when: string) => {
+  const l = load();
+  if (l[0] > machine.cpus * 0.75) console.log(`   note: load average ${l[0]} on ${machine.cpus} CPUs ${when}; other processes are competing, wall times are inflated`);
+  return l;
+};
 const verdicts: string[] = [];
 let exitCode = 0;
 for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(s.name))) {
   console.log(`\n== ${suite.name}: ${suite.title}\n   goal: ${suite.goal}`);
   const started = new Date();
+  const loadBefore = busy("before the suite");
   try {
     const report = await suite.run({ root, reps, log: (line) => console.log(`   ${line}`) });
+    const loadAfter = busy("after the suite");
     console.log(`\n${report.table}\n\n${report.verdict.text}`);
     const file = path.join(root, "out", "bench", `${suite.name}.json`);
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify({ suite: suite.name, title: suite.title, goal: suite.goal, started: started.toISOString(), machine, verdict: report.verdict, ...(report.data as object) }, null, 2) + "\n");
+    writeFileSync(file, JSON.stringify({ suite: suite.name, title: suite.title, goal: suite.goal, started: started.toISOString(), machine: { ...machine, loadBefore, loadAfter }, verdict: report.verdict, ...(report.data as object) }, null, 2) + "\n");
     console.log(`Results: ${path.relative(root, file)}`);
     verdicts.push(`${suite.name}: ${report.verdict.text}`);
     if (!report.verdict.pass && process.env.BENCH_STRICT === "1") exitCode = 1;

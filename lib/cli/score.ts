@@ -1,0 +1,45 @@
+// `custom-ai score`: batch scoring of a folder or Blob prefix of CSV files with an ONNX model.
+// Exit codes: 0 every partition scored; 3 done, but some partitions were quarantined (corrupt
+// input: see quarantine/ and manifest.json); 1 the job failed (a worker died, a bad model or
+// storage: the message says what to do; running it again resumes); 2 usage errors.
+import { Command, InvalidArgumentError } from "commander";
+import { isCustomAiError } from "../core/index.js";
+
+/** The exit code of `custom-ai score` when some partitions were quarantined. */
+export const SCORE_QUARANTINED_EXIT = 3;
+
+const positiveInt = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} takes a whole number ≥ 1.`);
+  return n;
+};
+
+export function scoreCommand(setExit: (code: number) => void): Command {
+  return new Command("score")
+    .description("Batch-score CSV files (a folder or Blob prefix) with an ONNX model, in parallel local workers; resumable")
+    .requiredOption("--model <dir|url>", "folder or Blob prefix with model.onnx and metadata.json")
+    .requiredOption("--input <dir|url>", "folder or Blob prefix of CSV files (header row with the feature names; optional id column)")
+    .requiredOption("--output <dir|url>", "folder or Blob prefix for results/, manifest.json and quarantine/")
+    .option("--workers <n>", "worker processes", positiveInt("--workers"), 2)
+    .option("--batch-size <n>", "rows per ONNX Runtime call", positiveInt("--batch-size"), 512)
+    .option("--log", "print the workers' log lines")
+    .option("--json", "print the summary as JSON on stdout")
+    .action(async (o) => {
+      // Loaded here: `custom-ai --help` should not pay for ONNX Runtime and tfjs.
+      const { runBatchScoring } = await import("../serve/batch/index.js");
+      try {
+        const summary = await runBatchScoring({ model: o.model, input: o.input, output: o.output, workers: o.workers, batchSize: o.batchSize, log: Boolean(o.log) });
+        if (o.json) process.stdout.write(JSON.stringify({ ...summary, manifest: undefined }, null, 2) + "\n");
+        else {
+          // The progress line and summary went to stderr; stdout says where the results are.
+          process.stdout.write(`Results: ${summary.manifest.output}/results (manifest.json beside)\n`);
+          if (summary.quarantined) process.stdout.write(`${summary.quarantined} partition(s) quarantined: see ${summary.manifest.output}/quarantine\n`);
+        }
+        setExit(summary.quarantined > 0 ? SCORE_QUARANTINED_EXIT : 0);
+      } catch (error) {
+        if (!isCustomAiError(error)) throw error;
+        process.stderr.write(`custom-ai score: ${error.message}${error.hint ? `\n${error.hint}` : ""}\n`);
+        setExit(1);
+      }
+    });
+}

@@ -1,0 +1,90 @@
+// `custom-ai serve`: the real-time scoring server on the command line.
+import { Command, InvalidArgumentError } from "commander";
+import { isCustomAiError } from "../core/index.js";
+import { createScoringServer } from "../serve/index.js";
+
+const wholeNumber = (flag: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${flag} takes a whole number ≥ ${min}.`);
+  return n;
+};
+const milliseconds = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("--max-wait-ms takes a number of milliseconds ≥ 0.");
+  return n;
+};
+
+/**
+ * Serves a model until SIGTERM or SIGINT, then stops accepting connections, lets the requests in
+ * flight finish and exits 0. Logs are JSON lines (pino) on stdout, one per request with its id.
+ */
+export function serveCommand(setExit: (code: number) => void): Command {
+  return new Command("serve")
+    .description("Serve a model (model.onnx + metadata.json) over HTTP: /score, Open Inference Protocol V2, /metrics")
+    .requiredOption("--model <dir>", "folder with model.onnx and metadata.json, or its Blob Storage URL (credentials: $AZURE_STORAGE_CONNECTION_STRING, else DefaultAzureCredential)")
+    .option("--port <n>", "port to listen on (0: any free port)", wholeNumber("--port", 0), 8080)
+    .option("--host <host>", "address to listen on (0.0.0.0 for all)", "127.0.0.1")
+    .option("--max-batch <n>", "rows per ONNX Runtime run at most", wholeNumber("--max-batch", 1), 32)
+    .option("--max-wait-ms <ms>", "how long a request waits for others to share its run", milliseconds, 2)
+    .option("--max-queue <n>", "rows that may wait before requests get 503", wholeNumber("--max-queue", 1), 256)
+    .option("--api-key <key>", "require this key (Authorization: Bearer or x-api-key); default $SCORING_API_KEY")
+    .option("--log-level <level>", "pino log level", "info")
+    .action(async (o) => {
+      let server;
+      try {
+        server = createScoringServer({
+          modelDir: o.model,
+          maxBatch: o.maxBatch,
+          maxWaitMs: o.maxWaitMs,
+          maxQueue: o.maxQueue,
+          apiKey: o.apiKey ?? (process.env.SCORING_API_KEY || undefined),
+          logger: { level: o.logLevel },
+          defaultMetrics: true,
+        });
+      } catch (e) {
+        if (!isCustomAiError(e)) throw e;
+        process.stderr.write(`custom-ai: ${e.message}\n`);
+        return setExit(1);
+      }
+      const app = server;
+      let stopping: Promise<void> | undefined;
+      const stop = (signal: string) => {
+        app.log.info({ signal }, "shutting down: draining requests in flight");
+        stopping ??= app.close();
+      };
+      const stopped = new Promise<void>((resolve) => app.addHook("onClose", async () => resolve()));
+      const onTerm = () => stop("SIGTERM");
+      const onInt = () => stop("SIGINT");
+      process.on("SIGTERM", onTerm);
+      process.on("SIGINT", onInt);
+      try {
+        let address: string;
+        try {
+          address = await app.listen({ port: o.port, host: o.host });
+        } catch (e) {
+          process.stderr.write(`custom-ai: cannot listen on ${o.host}:${o.port}: ${(e as Error).message}. Choose another --port or --host.\n`);
+          await app.close();
+          return setExit(1);
+        }
+        process.stderr.write(`Scoring server on ${address} (model loading from ${o.model}; GET /readyz says when it is ready)\n`);
+        const failed = await app.scoring.loaded.then(
+          () => false,
+          (e: Error) => {
+            process.stderr.write(`custom-ai: ${e.message}\n`);
+            return true;
+          },
+        );
+        if (failed) {
+          await app.close();
+          return setExit(1);
+        }
+        process.stderr.write(`Model ready: ${address}/score\n`);
+        await stopped;
+        await stopping;
+        setExit(0);
+      } finally {
+        process.off("SIGTERM", onTerm);
+        process.off("SIGINT", onInt);
+      }
+    });
+}

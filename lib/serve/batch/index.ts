@@ -1,0 +1,23 @@
+// Batch scoring: a folder or Blob prefix of CSV / Parquet partitions scored with an ONNX model by N
+// workers (partition i → worker i mod N: a Kubernetes Indexed Job, or runBatchScoring's local
+// processes). Output layout: results/<name>.csv (id, label, p_<label>...), _commits/<name>.json
+// (written last; the only thing readers trust), quarantine/<input key> + .reason.json, manifest.json.
+export { runBatchScoring, formatBatchSummary, BATCH_WORKER_ENTRY, type BatchScoringOptions, type BatchScoringSummary } from "./run.js";
+export { runBatchWorker, batchWorkerConfigFromEnv, BATCH_ENV, PROGRESS_PREFIX, type BatchWorkerConfig, type BatchWorkerResult } from "./worker.js";
+export { writeManifest, writeBatchManifest, type BatchManifest, type ManifestPartition } from "./manifest.js";
+export {
+  listPartitions,
+  assignPartitions,
+  resultKey,
+  commitKey,
+  quarantineKey,
+  quarantineReasonKey,
+  BATCH_LAYOUT,
+  INPUT_EXTENSIONS,
+  type Partition,
+  type CommitMarker,
+} from "./layout.js";
+export { loadBatchModel, ONNX_FILE, METADATA_FILE, type BatchModel } from "./model.js";
+export { splitCsvLine, csvCell } from "./csv.js";
+export { createBatchProgress, type BatchProgress, type BatchProgressState } from "./progress.js";
+export { BatchScoringError } from "./errors.js";

@@ -1,0 +1,153 @@
+// runBatchScoring: a batch-scoring job on this machine, as N worker processes with
+// JOB_COMPLETION_INDEX=0..N-1 (the contract of the Kubernetes Indexed Job that runs it on AKS).
+import path from "node:path";
+import { getJson, openStore, STORAGE_CONNECTION_STRING_ENV } from "../../core/index.js";
+import { describeFailures, runLocalJob } from "../../train/distributed/index.js";
+import { BatchScoringError } from "./errors.js";
+import { commitKey, listPartitions, type CommitMarker } from "./layout.js";
+import { writeManifest, type BatchManifest } from "./manifest.js";
+import { loadBatchModel } from "./model.js";
+import { createBatchProgress } from "./progress.js";
+import { BATCH_ENV, PROGRESS_PREFIX } from "./worker.js";
+
+/** The worker entrypoint, relative to the project root. */
+export const BATCH_WORKER_ENTRY = "lib/serve/batch/worker-main.ts";
+
+export interface BatchScoringOptions {
+  /** A folder or Blob prefix with model.onnx and metadata.json. */
+  model: string;
+  /** A folder or Blob prefix of CSV files (one partition each; header row with the feature names, optional `id` column). */
+  input: string;
+  /** A folder or Blob prefix for results/, _commits/, quarantine/ and manifest.json. */
+  output: string;
+  /** Worker processes. Default 2. */
+  workers?: number;
+  /** Rows per ONNX Runtime call. Default 512. */
+  batchSize?: number;
+  /** For Blob URLs (e.g. Azurite's); default AZURE_STORAGE_CONNECTION_STRING. */
+  connectionString?: string;
+  /** Terminal progress and summary on stderr. Default true. */
+  progress?: boolean;
+  /** Worker log lines (not progress). Default: dropped unless `log`. */
+  onLine?: (line: string, rank: number) => void;
+  /** Print worker log lines as `[rank N] line`. Default false. */
+  log?: boolean;
+  /** More environment for the workers (test hooks). */
+  env?: Record<string, string | undefined>;
+  /** The project root (where bin/run-ts.mjs is). Default: found from the toolkit. */
+  cwd?: string;
+}
+
+export interface BatchScoringSummary {
+  partitions: number;
+  /** Rows in committed results (this run and earlier ones). */
+  rows: number;
+  /** Rows scored by this run, per second of this run. */
+  rowsPerSecond: number;
+  /** Rows scored by this run (including those of a partition quarantined later in its file). */
+  rowsThisRun: number;
+  /** Partitions skipped because an earlier run had committed them. */
+  skipped: number;
+  quarantined: number;
+  durationMs: number;
+  workers: number;
+  manifest: BatchManifest;
+}
+
+/**
+ * Scores every CSV partition of `input` with the ONNX model, in `workers` local processes
+ * (partition i → worker i mod workers), writing results/<name>.csv, commit markers and
+ * manifest.json to `output`. Resumable: partitions committed by an earlier (killed) run are
+ * skipped. Corrupt partitions are quarantined and counted in `quarantined`, not thrown.
+ * Throws BatchScoringError WORKERS_FAILED when a worker dies (run it again to finish).
+ */
+export async function runBatchScoring(options: BatchScoringOptions): Promise<BatchScoringSummary> {
+  const started = Date.now();
+  const workers = options.workers ?? 2;
+  if (!Number.isInteger(workers) || workers < 1) throw new BatchScoringError("BAD_OPTIONS", `workers must be a whole number ≥ 1, not ${workers}.`);
+  for (const key of ["model", "input", "output"] as const) {
+    if (!options[key]) throw new BatchScoringError("BAD_OPTIONS", `runBatchScoring needs ${key} (a folder or a Blob URL).`);
+  }
+  const storeOptions = options.connectionString ? { connectionString: options.connectionString } : {};
+  const [input, output] = await Promise.all([openStore(options.input, storeOptions), openStore(options.output, storeOptions)]);
+  const partitions = await listPartitions(input);
+  if (partitions.length === 0) {
+    throw new BatchScoringError("NO_INPUT", `No .csv files at ${input.url}: give a folder or Blob prefix of CSV files with a header row.`);
+  }
+  // Fail here, once, on a bad model rather than in every worker.
+  await (await loadBatchModel(options.model, storeOptions)).release();
+  const committedBefore = (await Promise.all(partitions.map((p) => getJson<CommitMarker>(output, commitKey(p))))).filter(Boolean).length;
+
+  const progress = options.progress === false ? undefined : createBatchProgress(process.stderr, started);
+  const perRank = new Map<number, { rows: number; done: number }>();
+  const state = () => {
+    let rows = 0;
+    let done = 0;
+    for (const s of perRank.values()) (rows += s.rows), (done += s.done);
+    return { rows, done };
+  };
+  const resolve = (url: string) => (/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : path.resolve(url)); // workers may run elsewhere
+  const job = await runLocalJob({
+    workers,
+    entry: BATCH_WORKER_ENTRY,
+    cwd: options.cwd,
+    env: {
+      [BATCH_ENV.model]: resolve(options.model),
+      [BATCH_ENV.input]: resolve(options.input),
+      [BATCH_ENV.output]: resolve(options.output),
+      ...(options.batchSize ? { [BATCH_ENV.batchSize]: String(options.batchSize) } : {}),
+      ...(options.connectionString ? { [STORAGE_CONNECTION_STRING_ENV]: options.connectionString } : {}),
+      ...options.env,
+    },
+    onLine: (line, rank) => {
+      if (line.startsWith(PROGRESS_PREFIX)) {
+        try {
+          perRank.set(rank, JSON.parse(line.slice(PROGRESS_PREFIX.length)));
+          const s = state();
+          progress?.update({ done: Math.min(s.done, partitions.length), total: partitions.length, rows: s.rows });
+        } catch {
+          // a torn line: the next one says the same
+        }
+        return;
+      }
+      options.onLine?.(line, rank);
+      if (options.log) console.log(`[rank ${rank}] ${line}`);
+    },
+  });
+  const manifest = await writeManifest(input, output, partitions);
+  const durationMs = Date.now() - started;
+  const rowsThisRun = state().rows;
+  if (!job.ok) {
+    progress?.finish(`Batch scoring stopped: ${manifest.totals.pending} of ${partitions.length} partitions not committed.`);
+    throw new BatchScoringError(
+      "WORKERS_FAILED",
+      `Batch scoring workers failed (${describeFailures(job)}); ${manifest.totals.scored + manifest.totals.quarantined} of ${partitions.length} partitions are committed and kept.`,
+      { hint: "Fix the cause and run the same job again: committed partitions are skipped, the others scored from the start." },
+    );
+  }
+  const summary: BatchScoringSummary = {
+    partitions: partitions.length,
+    rows: manifest.totals.rows,
+    rowsPerSecond: rowsThisRun / Math.max(durationMs / 1000, 1e-3),
+    rowsThisRun,
+    skipped: committedBefore,
+    quarantined: manifest.totals.quarantined,
+    durationMs,
+    workers,
+    manifest,
+  };
+  progress?.finish(formatBatchSummary(summary));
+  return summary;
+}
+
+/** One line: partitions, rows, rate, quarantine, time. */
+export function formatBatchSummary(s: BatchScoringSummary): string {
+  const parts = [
+    `Scored ${s.partitions - s.quarantined}/${s.partitions} partitions (${s.rows.toLocaleString("en-US")} rows)`,
+    `${Math.round(s.rowsPerSecond).toLocaleString("en-US")} rows/s with ${s.workers} worker(s)`,
+    `${(s.durationMs / 1000).toFixed(1)} s`,
+  ];
+  if (s.skipped) parts.push(`${s.skipped} already committed, skipped`);
+  if (s.quarantined) parts.push(`${s.quarantined} QUARANTINED (see quarantine/ and manifest.json)`);
+  return parts.join(", ");
+}

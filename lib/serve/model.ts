@@ -1,0 +1,113 @@
+// Loads model.onnx + metadata.json from a folder into an ONNX Runtime session.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { openStore, parseStorageUrl, type OpenStoreOptions } from "../core/index.js";
+import { validateMetadata, type ModelMetadata } from "../models/index.js";
+import { ServeError } from "./errors.js";
+import { compilePreprocessing, type RowTransform } from "./preprocess.js";
+
+/** A model ready to score: its session, what a row looks like, and how to read its output. */
+export interface ScoringModel {
+  name: string;
+  metadata: ModelMetadata;
+  /** Feature names in input order (tabular models), or undefined (e.g. images). */
+  features?: string[];
+  /** Shape of one row, without the batch dimension: [30], [28, 28, 1]. */
+  rowShape: number[];
+  /** Values per row (product of rowShape). */
+  rowSize: number;
+  labels?: string[];
+  inputName: string;
+  outputName: string;
+  /** Scales raw rows in place as metadata.json's preprocessing says. */
+  preprocess: RowTransform;
+  /** Runs `rows` preprocessed rows; returns the output and its width per row. */
+  run(data: Float32Array, rows: number): Promise<{ data: Float32Array; width: number }>;
+  release(): Promise<void>;
+}
+
+export const MODEL_FILE = "model.onnx";
+export const METADATA_FILE = "metadata.json";
+
+/**
+ * Throws MODEL_NOT_FOUND unless a local folder has both files (checked before anything starts);
+ * a Blob Storage URL is checked when the model loads. Throws StorageError for a malformed URL.
+ */
+export function checkModelDir(dir: string): void {
+  const location = parseStorageUrl(dir);
+  if (location.kind !== "file") return;
+  for (const file of [MODEL_FILE, METADATA_FILE]) {
+    if (!existsSync(path.join(location.path, file))) {
+      throw new ServeError(
+        "MODEL_NOT_FOUND",
+        `No ${file} in ${dir}. Point the server at a folder holding model.onnx and metadata.json: saveModel(model, dir, metadata) writes metadata.json, and exportOnnx(model) gives the bytes to write as model.onnx beside it.`,
+      );
+    }
+  }
+}
+
+export interface LoadScoringModelOptions {
+  intraOpThreads?: number;
+  /** Credentials for a Blob Storage URL (default: AZURE_STORAGE_CONNECTION_STRING, Azurite's key, or DefaultAzureCredential). */
+  storage?: OpenStoreOptions;
+}
+
+/** Loads model.onnx + metadata.json from a folder or a storage URL (Azure Blob, Azurite, file://). */
+export async function loadScoringModel(location: string, options: LoadScoringModelOptions = {}): Promise<ScoringModel> {
+  checkModelDir(location);
+  const store = await openStore(location, options.storage);
+  const [onnxBytes, metaBytes] = await Promise.all([store.get(MODEL_FILE), store.get(METADATA_FILE)]);
+  const modelPath = `${store.url}/${MODEL_FILE}`;
+  const metaPath = `${store.url}/${METADATA_FILE}`;
+  if (!onnxBytes || !metaBytes) {
+    throw new ServeError("MODEL_NOT_FOUND", `No ${onnxBytes ? METADATA_FILE : MODEL_FILE} at ${store.url}. Upload the model folder (model.onnx and metadata.json) there, or point the server at another location.`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(metaBytes).toString("utf8"));
+  } catch (e) {
+    throw new ServeError("BAD_MODEL", `${metaPath} is not readable JSON (${(e as Error).message}). Save the model again with saveModel.`, { cause: e });
+  }
+  const metadata = validateMetadata(raw, metaPath);
+  const input = metadata.inputs[0];
+  const rowShape = input.shape.slice(1);
+  if (rowShape.some((d) => d === null)) {
+    throw new ServeError("BAD_MODEL", `${metaPath}: input ${input.name} has shape [${input.shape.join(", ")}]; only the batch dimension may be open.`);
+  }
+  const dims = rowShape as number[];
+  const rowSize = dims.reduce((a, b) => a * b, 1);
+  const preprocess = compilePreprocessing(metadata.preprocessing, rowSize, metaPath);
+
+  let session: ort.InferenceSession;
+  try {
+    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all" };
+    if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
+    session = await ort.InferenceSession.create(onnxBytes, sessionOptions);
+  } catch (e) {
+    throw new ServeError("BAD_MODEL", `ONNX Runtime cannot load ${modelPath}: ${(e as Error).message.replace(/\.+$/, "")}. Export it again with exportOnnx.`, { cause: e });
+  }
+  const inputName = session.inputNames[0];
+  const outputName = session.outputNames[0];
+  return {
+    name: metadata.name,
+    metadata,
+    features: input.features,
+    rowShape: dims,
+    rowSize,
+    labels: metadata.labels,
+    inputName,
+    outputName,
+    preprocess,
+    async run(data, rows) {
+      const feeds = { [inputName]: new ort.Tensor("float32", data, [rows, ...dims]) };
+      const result = await session.run(feeds);
+      const out = result[outputName];
+      const values = out.data as Float32Array;
+      const width = rows === 0 ? 0 : values.length / rows;
+      for (const t of Object.values(result)) t.dispose();
+      return { data: values, width };
+    },
+    release: () => session.release(),
+  };
+}

@@ -1,0 +1,271 @@
+// The real-time scoring server: fastify + ONNX Runtime, micro-batched, with Prometheus metrics,
+// an optional API key and the Open Inference Protocol (KServe V2) beside the simple /score API.
+import { randomUUID, timingSafeEqual } from "node:crypto";
+import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type HTTPMethods } from "fastify";
+import type { OpenStoreOptions } from "../core/index.js";
+import { MicroBatcher, type BatcherStats } from "./batcher.js";
+import { RequestError, ServeError } from "./errors.js";
+import { ServerMetrics } from "./metrics.js";
+import { checkModelDir, loadScoringModel, type ScoringModel } from "./model.js";
+import { parseScoreBody, type ParsedRows } from "./parse-request.js";
+import { toPrediction, type Prediction } from "./postprocess.js";
+import { parseV2Infer, v2ModelMetadata } from "./v2.js";
+
+export interface ScoringServerOptions {
+  /**
+   * Folder with model.onnx and metadata.json (as saveModel + exportOnnx write them), or a storage
+   * URL of one: Azure Blob (`https://<account>.blob.core.windows.net/<container>/<prefix>`), Azurite, file://.
+   */
+  modelDir: string;
+  /** Credentials for a Blob URL (default: AZURE_STORAGE_CONNECTION_STRING, Azurite's key, or DefaultAzureCredential). */
+  storage?: OpenStoreOptions;
+  /** Rows per ONNX Runtime run at most. Default 32. */
+  maxBatch?: number;
+  /** How long a request may wait for others to share its run. Default 2 ms. */
+  maxWaitMs?: number;
+  /** Rows that may wait before requests are refused with 503. Default 256. */
+  maxQueue?: number;
+  /** Request body limit in bytes. Default 1 MiB. */
+  bodyLimit?: number;
+  /** When set, every route but the health checks needs `Authorization: Bearer <key>` or `x-api-key`. */
+  apiKey?: string;
+  /** fastify's logger option: false (default), true (JSON lines on stdout) or pino options. */
+  logger?: FastifyServerOptions["logger"];
+  /** Also export Node's process metrics (default false: tests run many servers). */
+  defaultMetrics?: boolean;
+  /** ONNX Runtime intra-op threads (default: its own choice). */
+  intraOpThreads?: number;
+}
+
+/** What the server adds to its fastify instance, as `server.scoring`. */
+export interface ScoringHandle {
+  /** Resolves once the model is loaded and warmed up; rejects with a ServeError if it cannot load. */
+  loaded: Promise<ScoringModel>;
+  isReady(): boolean;
+  stats(): BatcherStats;
+  metrics: ServerMetrics;
+  options: Required<Omit<ScoringServerOptions, "apiKey" | "logger" | "intraOpThreads" | "storage">>;
+}
+
+export type ScoringServer = FastifyInstance & { scoring: ScoringHandle };
+
+const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/v2/health/live", "/v2/health/ready"]);
+
+function positive(name: string, v: number, integer: boolean): number {
+  if (!(Number.isFinite(v) && v >= (integer ? 1 : 0)) || (integer && !Number.isInteger(v))) {
+    throw new ServeError("BAD_OPTION", `${name} must be a ${integer ? "whole number ≥ 1" : "number ≥ 0"}, not ${v}.`);
+  }
+  return v;
+}
+
+function sameKey(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Creates the server and starts loading the model in the background: /readyz answers 503 until
+ * the model is loaded and warmed up. Throws ServeError MODEL_NOT_FOUND at once if a local folder
+ * lacks model.onnx or metadata.json (a Blob URL is read, and fails, in the background: see
+ * `server.scoring.loaded`). Test with `server.inject(...)`; serve with `server.listen(...)`.
+ */
+export function createScoringServer(options: ScoringServerOptions): ScoringServer {
+  const opts = {
+    modelDir: options.modelDir,
+    maxBatch: positive("maxBatch", options.maxBatch ?? 32, true),
+    maxWaitMs: positive("maxWaitMs", options.maxWaitMs ?? 2, false),
+    maxQueue: positive("maxQueue", options.maxQueue ?? 256, true),
+    bodyLimit: positive("bodyLimit", options.bodyLimit ?? 1024 * 1024, true),
+    defaultMetrics: options.defaultMetrics ?? false,
+  };
+  checkModelDir(opts.modelDir);
+  const metrics = new ServerMetrics({ defaultMetrics: opts.defaultMetrics });
+  const app = fastify({
+    logger: options.logger ?? false,
+    bodyLimit: opts.bodyLimit,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+    // Keep-alive sockets must not hold a graceful shutdown open.
+    forceCloseConnections: "idle",
+  });
+
+  let model: ScoringModel | undefined;
+  let batcher: MicroBatcher | undefined;
+  let loadError: Error | undefined;
+  const loaded = (async () => {
+    const m = await loadScoringModel(opts.modelDir, { intraOpThreads: options.intraOpThreads, storage: options.storage });
+    const b = new MicroBatcher({
+      maxBatch: opts.maxBatch,
+      maxWaitMs: opts.maxWaitMs,
+      maxQueue: opts.maxQueue,
+      rowSize: m.rowSize,
+      run: (data, rows) => m.run(data, rows),
+      onRun: (rows, requests) => {
+        metrics.batchSize.observe(rows);
+        metrics.batchRequests.observe(requests);
+      },
+      onQueue: (rows) => metrics.queueDepth.set(rows),
+    });
+    // Warm-up: the first runs allocate and pick kernels; do them before declaring readiness.
+    await m.run(new Float32Array(m.rowSize), 1);
+    await m.run(new Float32Array(m.rowSize * opts.maxBatch), opts.maxBatch);
+    model = m;
+    batcher = b;
+    app.log.info({ model: m.name, input: m.inputName, rowShape: m.rowShape, maxBatch: opts.maxBatch }, "model loaded and warmed up");
+    return m;
+  })();
+  loaded.catch((e: Error) => {
+    loadError = e;
+    app.log.error({ err: e }, "model failed to load");
+  });
+
+  const handle: ScoringHandle = {
+    loaded,
+    isReady: () => model !== undefined,
+    stats: () => ({ ...(batcher?.stats ?? { runs: 0, rows: 0, requests: 0, rejected: 0, largestBatch: 0 }) }),
+    metrics,
+    options: opts,
+  };
+  app.decorate("scoring", handle);
+
+  const requireModel = (): { model: ScoringModel; batcher: MicroBatcher } => {
+    if (!model || !batcher) {
+      throw loadError
+        ? new RequestError(503, `The model failed to load: ${loadError.message}`)
+        : new RequestError(503, "The model is still loading. Retry shortly.", 1);
+    }
+    return { model, batcher };
+  };
+
+  const score = async (parsed: ParsedRows): Promise<{ model: ScoringModel; data: Float32Array; width: number }> => {
+    const { model: m, batcher: b } = requireModel();
+    m.preprocess(parsed.data, parsed.rows);
+    try {
+      const out = await b.submit(parsed.data, parsed.rows);
+      return { model: m, ...out };
+    } catch (e) {
+      if (e instanceof RequestError && e.statusCode === 503) metrics.rejected.inc();
+      throw e;
+    }
+  };
+
+  // Routes are recorded so that a known path with the wrong method answers 405 + Allow.
+  const known: { method: string; pattern: RegExp }[] = [];
+  const route = (method: HTTPMethods, url: string, handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>, on: FastifyInstance = app) => {
+    const pattern = new RegExp(`^${url.replace(/:[^/]+/g, "[^/]+")}$`);
+    known.push({ method, pattern });
+    if (method === "GET") known.push({ method: "HEAD", pattern });
+    on.route({ method, url, handler });
+  };
+
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+    if (!options.apiKey) return;
+    const path = req.url.split("?")[0];
+    if (PUBLIC_PATHS.has(path)) return;
+    const auth = req.headers.authorization;
+    const given = typeof auth === "string" && auth.startsWith("Bearer ") ? auth.slice(7) : req.headers["x-api-key"];
+    if (typeof given !== "string" || !sameKey(given, options.apiKey)) {
+      reply.header("www-authenticate", "Bearer");
+      throw new RequestError(401, "Missing or wrong API key: send Authorization: Bearer <key> or x-api-key: <key>.");
+    }
+  });
+
+  app.addHook("onResponse", async (req, reply) => {
+    const routeUrl = req.routeOptions.url ?? "unmatched";
+    metrics.requests.inc({ method: req.method, route: routeUrl, status: String(reply.statusCode) });
+    metrics.latency.observe({ method: req.method, route: routeUrl }, reply.elapsedTime / 1000);
+  });
+
+  app.addHook("preClose", async () => {
+    // Run what is queued now instead of waiting for more; in-flight requests then complete.
+    await batcher?.drain();
+  });
+  app.addHook("onClose", async () => {
+    await loaded.then((m) => m.release(), () => undefined);
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof RequestError) {
+      if (err.retryAfterS !== undefined) reply.header("retry-after", String(err.retryAfterS));
+      return reply.code(err.statusCode).send({ error: err.message });
+    }
+    const status = err.statusCode;
+    if (status && status >= 400 && status < 500) {
+      // fastify's own 4xx: unparsable JSON, body too large, unsupported content type.
+      return reply.code(status).send({ error: err.message });
+    }
+    req.log.error({ err }, "scoring failed");
+    return reply.code(500).send({ error: `Internal error while handling the request; the server log has the details (request id ${req.id}).` });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0];
+    const allowed = [...new Set(known.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length) {
+      return reply.code(405).header("allow", allowed.join(", ")).send({ error: `${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.` });
+    }
+    return reply.code(404).send({ error: `No route ${req.method} ${path}.` });
+  });
+
+  route("GET", "/healthz", async () => ({ status: "ok" }));
+  route("GET", "/readyz", async (_req, reply) => {
+    if (model) return { status: "ready", model: model.name };
+    reply.code(503);
+    return loadError ? { status: "failed", error: loadError.message } : { status: "loading" };
+  });
+  route("GET", "/metrics", async (_req, reply) => {
+    reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  route("POST", "/score", async (req) => {
+    const m = requireModel().model;
+    const parsed = parseScoreBody(req.body, m, opts.maxQueue);
+    const out = await score(parsed);
+    const predictions: Prediction[] = [];
+    for (let r = 0; r < parsed.rows; r++) predictions.push(toPrediction(out.data.subarray(r * out.width, (r + 1) * out.width), m.labels));
+    return { model: m.name, predictions };
+  });
+
+  // Open Inference Protocol (KServe V2 REST).
+  const v2Model = (name: string): ScoringModel => {
+    const m = requireModel().model;
+    if (name !== m.name) throw new RequestError(404, `No model "${name}"; this server serves "${m.name}".`);
+    return m;
+  };
+  route("GET", "/v2", async () => ({ name: "custom-ai-scoring", version: "1", extensions: [] }));
+  route("GET", "/v2/health/live", async () => ({ live: true }));
+  route("GET", "/v2/health/ready", async (_req, reply) => {
+    if (!model) reply.code(503);
+    return { ready: Boolean(model) };
+  });
+  route("GET", "/v2/models/:name", async (req) => v2ModelMetadata(v2Model((req.params as { name: string }).name)));
+  route("GET", "/v2/models/:name/ready", async (req) => {
+    v2Model((req.params as { name: string }).name);
+    return { name: model!.name, ready: true };
+  });
+  // Triton's clients send JSON without a JSON content type: this route parses any body as JSON.
+  app.register(async (v2) => {
+    v2.addContentTypeParser("*", { parseAs: "string" }, app.getDefaultJsonParser("error", "error"));
+    v2.addHook("preParsing", async (req) => {
+      if (req.headers["inference-header-content-length"] !== undefined) {
+        throw new RequestError(400, "The binary tensor extension is not supported: send JSON tensors (tritonclient: binary_data=False on inputs and outputs).");
+      }
+    });
+    route("POST", "/v2/models/:name/infer", infer, v2);
+  });
+  async function infer(req: FastifyRequest) {
+    const m = v2Model((req.params as { name: string }).name);
+    const parsed = parseV2Infer(req.body, m, opts.maxQueue);
+    const out = await score(parsed);
+    return {
+      model_name: m.name,
+      model_version: "1",
+      ...(parsed.id !== undefined ? { id: parsed.id } : {}),
+      outputs: [{ name: m.outputName, datatype: "FP32", shape: [parsed.rows, out.width], data: Array.from(out.data) }],
+    };
+  }
+
+  return app as unknown as ScoringServer;
+}

@@ -1,0 +1,294 @@
+// The scoring server through fastify's inject: formats, validation, HTTP semantics, auth,
+// micro-batching, the bounded queue, metrics and the KServe V2 routes.
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createScoringServer, ServeError, startScoringServer, type ScoringServer } from "../../lib/serve/index.js";
+import { FEATURES, LABELS, record, row, saveTinyCnn, saveTinyModel, type TinyModel } from "./server-helpers.js";
+
+let tiny: TinyModel;
+let server: ScoringServer;
+
+beforeAll(async () => {
+  tiny = await saveTinyModel();
+  server = createScoringServer({ modelDir: tiny.dir });
+  await server.scoring.loaded;
+});
+afterAll(() => server?.close());
+
+const score = (payload: unknown) => server.inject({ method: "POST", url: "/score", payload: payload as object });
+
+describe("loading and health", () => {
+  it("answers /readyz 503 until the model is loaded and warmed up, /healthz 200 all along", async () => {
+    const s = createScoringServer({ modelDir: tiny.dir });
+    const before = await s.inject("/readyz");
+    expect(before.statusCode).toBe(503);
+    expect(before.json()).toEqual({ status: "loading" });
+    expect((await s.inject("/healthz")).statusCode).toBe(200);
+    expect((await s.inject("/v2/health/ready")).statusCode).toBe(503);
+    expect((await s.inject({ method: "POST", url: "/score", payload: record() })).statusCode).toBe(503);
+    await s.scoring.loaded;
+    expect((await s.inject("/readyz")).json()).toEqual({ status: "ready", model: "tiny-classifier" });
+    expect((await s.inject("/v2/health/ready")).statusCode).toBe(200);
+    expect(s.scoring.stats().runs).toBe(0); // the warm-up runs bypass the batcher
+    await s.close();
+  });
+
+  it("refuses a folder without model.onnx with a ServeError that says what to write", () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), "cai-serve-empty-"));
+    expect(() => createScoringServer({ modelDir: empty })).toThrowError(ServeError);
+    expect(() => createScoringServer({ modelDir: empty })).toThrowError(/No model\.onnx in .*exportOnnx/);
+  });
+
+  it("refuses bad options", () => {
+    expect(() => createScoringServer({ modelDir: tiny.dir, maxBatch: 0 })).toThrowError(/maxBatch must be a whole number/);
+  });
+});
+
+describe("POST /score", () => {
+  it("scores records with the metadata's scaler applied, matching tfjs on the same scaled inputs", async () => {
+    const r = await score({ records: [record(0), record(5)] });
+    expect(r.statusCode).toBe(200);
+    const { predictions } = r.json();
+    const ref = tiny.reference([row(0), row(5)]);
+    predictions.forEach((p: { label: string; probabilities: Record<string, number> }, i: number) => {
+      LABELS.forEach((l, k) => expect(p.probabilities[l]).toBeCloseTo(ref[i][k], 5));
+      expect(p.label).toBe(LABELS[ref[i].indexOf(Math.max(...ref[i]))]);
+    });
+  });
+
+  it("takes one record, or instances in feature order, with the same answer", async () => {
+    const a = (await score({ records: [record(3)] })).json().predictions[0];
+    const b = (await score(record(3))).json().predictions[0];
+    const c = (await score({ instances: [row(3)] })).json().predictions[0];
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+  });
+
+  it.each([
+    [{ records: [{ age: 1, income: 2, score: 3 }] }, /Missing feature "tenure" in records\[0\]/],
+    [{ ...record(), colour: 1 }, /Unknown feature "colour"/],
+    [{ ...record(), income: "high" }, /Feature "income" must be a number, not the string "high"/],
+    [{ ...record(), age: "NaN" }, /Feature "age" must be a number/],
+    [{ ...record(), age: null }, /Feature "age" must be a number, not null/],
+    [{ ...record(), age: true }, /Feature "age" must be a number, not a boolean/],
+    [{ instances: [[1, 2, 3]] }, /instances\[0\] has 3 values; .* takes 4 in this order: age, income, score, tenure/],
+    [{ instances: [[1, 2, 3, "x"]] }, /instances\[0\]\[3\] must be a number/],
+    [{ records: [] }, /"records" is empty/],
+    [{ records: {} }, /"records" must be an array/],
+    [{ records: [record()], extra: 1 }, /Unknown top-level field "extra"/],
+    [[1, 2], /The body must be a JSON object/],
+  ])("answers 400 naming the problem: %j", async (body, message) => {
+    const r = await score(body);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatch(message);
+  });
+
+  it("answers 400 for 1e999 (Infinity once parsed)", async () => {
+    const r = await server.inject({ method: "POST", url: "/score", headers: { "content-type": "application/json" }, payload: '{"age":1e999,"income":1,"score":1,"tenure":1}' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatch(/"age" must be a finite number/);
+  });
+
+  it("answers 413 over the body limit and for more rows than the queue holds", async () => {
+    const s = createScoringServer({ modelDir: tiny.dir, bodyLimit: 1000, maxQueue: 4 });
+    await s.scoring.loaded;
+    const big = await s.inject({ method: "POST", url: "/score", payload: { records: Array.from({ length: 50 }, (_, i) => record(i)) } });
+    expect(big.statusCode).toBe(413);
+    const many = await s.inject({ method: "POST", url: "/score", payload: { instances: Array.from({ length: 5 }, () => [1, 2, 3, 4]) } });
+    expect(many.statusCode).toBe(413);
+    expect(many.json().error).toMatch(/at most 4 per request/);
+    await s.close();
+  });
+});
+
+describe("HTTP semantics", () => {
+  it("answers a wrong method on a known route with 405 and Allow, an unknown path with 404", async () => {
+    const r = await server.inject({ method: "GET", url: "/score" });
+    expect(r.statusCode).toBe(405);
+    expect(r.headers.allow).toBe("POST");
+    const d = await server.inject({ method: "DELETE", url: "/v2/models/tiny-classifier" });
+    expect(d.statusCode).toBe(405);
+    expect(d.headers.allow).toBe("GET, HEAD");
+    expect((await server.inject({ method: "GET", url: "/nope" })).statusCode).toBe(404);
+  });
+
+  it("answers an unsupported content type with 415 and bad JSON with 400, as { error }", async () => {
+    const ct = await server.inject({ method: "POST", url: "/score", headers: { "content-type": "application/xml" }, payload: "<a/>" });
+    expect(ct.statusCode).toBe(415);
+    const js = await server.inject({ method: "POST", url: "/score", headers: { "content-type": "application/json" }, payload: "{" });
+    expect(js.statusCode).toBe(400);
+    expect(typeof js.json().error).toBe("string");
+  });
+
+  it("echoes a request id", async () => {
+    const r = await server.inject({ method: "GET", url: "/healthz", headers: { "x-request-id": "abc-123" } });
+    expect(r.headers["x-request-id"]).toBe("abc-123");
+  });
+});
+
+describe("API key", () => {
+  it("requires the key everywhere but the health checks, as Bearer or x-api-key", async () => {
+    const s = createScoringServer({ modelDir: tiny.dir, apiKey: "s3cret" });
+    await s.scoring.loaded;
+    for (const url of ["/healthz", "/readyz", "/v2/health/live", "/v2/health/ready"]) expect((await s.inject(url)).statusCode).toBe(200);
+    const none = await s.inject({ method: "POST", url: "/score", payload: record() });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers["www-authenticate"]).toBe("Bearer");
+    expect((await s.inject({ method: "POST", url: "/score", payload: record(), headers: { authorization: "Bearer wrong" } })).statusCode).toBe(401);
+    expect((await s.inject({ method: "GET", url: "/metrics" })).statusCode).toBe(401);
+    expect((await s.inject({ method: "GET", url: "/v2/models/tiny-classifier" })).statusCode).toBe(401);
+    expect((await s.inject({ method: "POST", url: "/score", payload: record(), headers: { authorization: "Bearer s3cret" } })).statusCode).toBe(200);
+    expect((await s.inject({ method: "POST", url: "/score", payload: record(), headers: { "x-api-key": "s3cret" } })).statusCode).toBe(200);
+    await s.close();
+  });
+});
+
+describe("micro-batching and the bounded queue", () => {
+  it("merges concurrent requests into fewer ONNX Runtime runs, each answer still its own", async () => {
+    const s = createScoringServer({ modelDir: tiny.dir, maxWaitMs: 20, maxBatch: 8 });
+    await s.scoring.loaded;
+    const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.inject({ method: "POST", url: "/score", payload: record(i) })));
+    expect(rs.every((r) => r.statusCode === 200)).toBe(true);
+    const stats = s.scoring.stats();
+    expect(stats.requests).toBe(20);
+    expect(stats.runs).toBeLessThan(20);
+    expect(stats.runs).toBeGreaterThanOrEqual(3); // 20 rows, at most 8 per run
+    expect(stats.largestBatch).toBeLessThanOrEqual(8);
+    const ref = tiny.reference(Array.from({ length: 20 }, (_, i) => row(i)));
+    rs.forEach((r, i) => expect(r.json().predictions[0].probabilities.high).toBeCloseTo(ref[i][2], 5));
+    const metrics = (await s.inject("/metrics")).body;
+    expect(metrics).toMatch(new RegExp(`scoring_batch_rows_count ${stats.runs}\\b`));
+    expect(metrics).toMatch(new RegExp(`scoring_batch_rows_sum 20\\b`));
+    await s.close();
+  });
+
+  it("answers 503 with Retry-After once more rows wait than maxQueue, and recovers", async () => {
+    const s = createScoringServer({ modelDir: tiny.dir, maxWaitMs: 300, maxBatch: 32, maxQueue: 4 });
+    await s.scoring.loaded;
+    const rs = await Promise.all(Array.from({ length: 7 }, (_, i) => s.inject({ method: "POST", url: "/score", payload: record(i) })));
+    const codes = rs.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([200, 200, 200, 200, 503, 503, 503]);
+    const busy = rs.find((r) => r.statusCode === 503)!;
+    expect(busy.headers["retry-after"]).toBe("1");
+    expect(busy.json().error).toMatch(/busy/);
+    expect(s.scoring.stats().rejected).toBe(3);
+    expect((await s.inject({ method: "POST", url: "/score", payload: record() })).statusCode).toBe(200);
+    expect((await s.inject("/metrics")).body).toMatch(/scoring_rejected_total 3\b/);
+    await s.close();
+  });
+});
+
+describe("GET /metrics", () => {
+  it("exposes request counts by route and status, latency, batch sizes and queue depth", async () => {
+    await score(record());
+    await score({ nope: 1 });
+    const r = await server.inject("/metrics");
+    expect(r.headers["content-type"]).toMatch(/text\/plain/);
+    expect(r.body).toMatch(/scoring_http_requests_total\{method="POST",route="\/score",status="200"\} \d+/);
+    expect(r.body).toMatch(/scoring_http_requests_total\{method="POST",route="\/score",status="400"\} \d+/);
+    expect(r.body).toMatch(/scoring_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/score"\}/);
+    expect(r.body).toMatch(/scoring_batch_rows_bucket/);
+    expect(r.body).toMatch(/scoring_queue_rows 0/);
+  });
+});
+
+describe("Open Inference Protocol (KServe V2)", () => {
+  it("describes the model: FP32 input [-1, features], its output", async () => {
+    const r = await server.inject("/v2/models/tiny-classifier");
+    expect(r.json()).toMatchObject({
+      name: "tiny-classifier",
+      inputs: [{ datatype: "FP32", shape: [-1, FEATURES.length] }],
+      outputs: [{ datatype: "FP32", shape: [-1, LABELS.length] }],
+    });
+    expect((await server.inject("/v2/models/tiny-classifier/ready")).statusCode).toBe(200);
+    expect((await server.inject("/v2/models/other")).statusCode).toBe(404);
+    expect((await server.inject("/v2/health/live")).json()).toEqual({ live: true });
+  });
+
+  it("infers raw features with the same numbers as /score", async () => {
+    const meta = (await server.inject("/v2/models/tiny-classifier")).json();
+    const payload = { id: "q1", inputs: [{ name: meta.inputs[0].name, shape: [2, 4], datatype: "FP32", data: [...row(1), ...row(2)] }] };
+    const r = await server.inject({ method: "POST", url: "/v2/models/tiny-classifier/infer", payload });
+    expect(r.statusCode).toBe(200);
+    const body = r.json();
+    expect(body).toMatchObject({ model_name: "tiny-classifier", id: "q1", outputs: [{ name: meta.outputs[0].name, datatype: "FP32", shape: [2, 3] }] });
+    const s = (await score({ records: [record(1), record(2)] })).json().predictions;
+    const expected = s.flatMap((p: { probabilities: Record<string, number> }) => LABELS.map((l) => p.probabilities[l]));
+    body.outputs[0].data.forEach((v: number, i: number) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-6));
+  });
+
+  it("answers Triton's binary tensor extension with 400 saying to send JSON tensors", async () => {
+    const r = await server.inject({ method: "POST", url: "/v2/models/tiny-classifier/infer", headers: { "inference-header-content-length": "10", "content-type": "application/octet-stream" }, payload: Buffer.alloc(26) });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatch(/binary tensor extension is not supported.*binary_data=False/);
+  });
+
+  it.each([
+    [{ datatype: "INT64" }, /datatype must be "FP32"/],
+    [{ shape: [1, 5] }, /shape is \[1, 5\]; .* takes \[batch, 4\]/],
+    [{ shape: [2, 4] }, /data has 4 values; shape \[2, 4\] needs 8/],
+    [{ name: "x" }, /name must be "/],
+    [{ data: [1, 2, "3", 4] }, /data\[2\] must be a finite number/],
+  ])("answers 400 { error } for a bad input: %j", async (change, message) => {
+    const meta = (await server.inject("/v2/models/tiny-classifier")).json();
+    const input = { name: meta.inputs[0].name, shape: [1, 4], datatype: "FP32", data: row(0), ...change };
+    const r = await server.inject({ method: "POST", url: "/v2/models/tiny-classifier/infer", payload: { inputs: [input] } });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatch(message);
+  });
+});
+
+describe("an image model (no feature names)", () => {
+  it("scores nested instances in the input's shape, or flat ones, and asks for instances instead of records", async () => {
+    const cnn = await saveTinyCnn();
+    const s = createScoringServer({ modelDir: cnn.dir });
+    await s.scoring.loaded;
+    const flat = Array.from({ length: 16 }, (_, i) => (i % 5) / 4);
+    const nested = [0, 1, 2, 3].map((y) => [0, 1, 2, 3].map((x) => [flat[y * 4 + x]]));
+    const a = await s.inject({ method: "POST", url: "/score", payload: { instances: [nested, flat] } });
+    expect(a.statusCode).toBe(200);
+    const [p0, p1] = a.json().predictions;
+    expect(p1).toEqual(p0);
+    const ref = cnn.reference([flat])[0];
+    LABELS.forEach((l, k) => expect(p0.probabilities[l]).toBeCloseTo(ref[k], 5));
+    const meta = (await s.inject("/v2/models/tiny-cnn")).json();
+    expect(meta.inputs[0].shape).toEqual([-1, 4, 4, 1]);
+    const v2 = await s.inject({ method: "POST", url: "/v2/models/tiny-cnn/infer", payload: { inputs: [{ name: meta.inputs[0].name, shape: [1, 4, 4, 1], datatype: "FP32", data: flat }] } });
+    expect(v2.json().outputs[0].data[2]).toBeCloseTo(ref[2], 6);
+    const rec = await s.inject({ method: "POST", url: "/score", payload: { records: [{ a: 1 }] } });
+    expect(rec.statusCode).toBe(400);
+    expect(rec.json().error).toMatch(/no feature names .* send \{ "instances": \[...\] \} with shape \[4, 4, 1\]/);
+    const ragged = await s.inject({ method: "POST", url: "/score", payload: { instances: [[[[1]], [[1]], [[1]], [[1]]]] } });
+    expect(ragged.statusCode).toBe(400);
+    expect(ragged.json().error).toMatch(/instances\[0\]\[0\] has 1 entries where the input shape \[4, 4, 1\] needs 4/);
+    await s.close();
+  });
+});
+
+describe("startScoringServer", () => {
+  it("loads, listens on a free port and serves over a real socket until closed", async () => {
+    const { url, close } = await startScoringServer({ modelDir: tiny.dir });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const r = await fetch(`${url}/score`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ records: [record(2)] }) });
+    expect(r.status).toBe(200);
+    const ref = tiny.reference([row(2)])[0];
+    expect(((await r.json()) as { predictions: { label: string }[] }).predictions[0].label).toBe(LABELS[ref.indexOf(Math.max(...ref))]);
+    await close();
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+
+  it("rejects with the load error and leaves nothing listening when the model cannot load", async () => {
+    const broken = mkdtempSync(path.join(os.tmpdir(), "cai-serve-broken-"));
+    cpSync(tiny.dir, broken, { recursive: true });
+    writeFileSync(path.join(broken, "model.onnx"), "not an onnx file");
+    await expect(startScoringServer({ modelDir: broken })).rejects.toMatchObject({ code: "BAD_MODEL", message: expect.stringMatching(/ONNX Runtime cannot load .*model\.onnx.*Export it again/) });
+    const s = createScoringServer({ modelDir: broken });
+    await s.scoring.loaded.catch(() => undefined);
+    const ready = await s.inject("/readyz");
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ status: "failed", error: expect.stringMatching(/ONNX Runtime cannot load/) });
+    await s.close();
+  });
+});

@@ -84,7 +84,9 @@ export class Kernel {
     const child = spawn(argv[0], argv.slice(1), {
       cwd: options.cwd,
       env: { ...process.env, ...options.env, ...spec.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      // stdin stays an open pipe: it closes when this process dies, which the built-in tslab
+      // launch watches (kernelspec kernels ignore it).
+      stdio: ["pipe", "pipe", "pipe"],
     });
     child.once("error", (e) => (spawnError = e));
     const kernel = new Kernel(spec, child, info, dir);

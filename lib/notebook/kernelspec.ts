@@ -82,10 +82,21 @@ export function builtInSpec(name: string): KernelSpec | undefined {
   if (!lower) return undefined;
   const pkg = resolveFromProject("tslab/package.json");
   if (!pkg) return undefined;
-  const bin = path.join(path.dirname(pkg), "bin", "tslab");
+  const main = path.join(path.dirname(pkg), "dist", "main.js");
+  const typescript = createRequire(pkg).resolve("@tslab/typescript-for-tslab");
+  const boot = [
+    // Exit with the runner: the runner holds this pipe open, so it closes when the runner dies,
+    // even by SIGKILL; a kernel must not live on (and spin) after its runner is gone.
+    "process.stdin.on('end', () => process.exit(0)); process.stdin.resume();",
+    // A headless run needs no file watching: TypeScript's watchers cost ~1 s at start, and fail
+    // the next cell when anything writes under node_modules mid-run ("Unexpected pending rebuildTimer").
+    `const ts = require(${JSON.stringify(typescript)}); const off = () => ({ close() {} }); ts.sys.watchFile = off; ts.sys.watchDirectory = off;`,
+    "process.argv.splice(1, 0, 'tslab');",
+    `require(${JSON.stringify(main)}).main();`,
+  ].join("\n");
   return {
     name: lower,
-    argv: [process.execPath, bin, "kernel", "--config-path", "{connection_file}", ...(lower === "jslab" ? ["--js"] : [])],
+    argv: [process.execPath, "-e", boot, "kernel", "--config-path", "{connection_file}", ...(lower === "jslab" ? ["--js"] : [])],
     display_name: lower === "tslab" ? "TypeScript" : "JavaScript",
     language: lower === "tslab" ? "typescript" : "javascript",
     interrupt_mode: "signal",

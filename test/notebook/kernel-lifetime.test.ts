@@ -1,0 +1,31 @@
+// The kernel process is tied to its runner: it must not outlive it.
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("kernel lifetime", () => {
+  it("a kernel exits when its runner is killed (SIGKILL), instead of living on", async () => {
+    const holder = spawn(process.execPath, ["bin/run-ts.mjs", "test/notebook/fixtures/hold-kernel.ts"], { stdio: ["ignore", "pipe", "inherit"] });
+    const pid = await new Promise<number>((resolve, reject) => {
+      holder.stdout.on("data", (d: Buffer) => {
+        const m = /kernel-pid (\d+)/.exec(d.toString());
+        if (m) resolve(Number(m[1]));
+      });
+      holder.once("exit", () => reject(new Error("the holder exited before starting a kernel")));
+    });
+    expect(alive(pid)).toBe(true);
+    holder.kill("SIGKILL");
+    const deadline = Date.now() + 10_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid), `kernel ${pid} outlived its runner`).toBe(false);
+  });
+
+});

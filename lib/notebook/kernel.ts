@@ -83,7 +83,7 @@ export class Kernel {
     let spawnError: Error | undefined;
     const child = spawn(argv[0], argv.slice(1), {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env, ...spec.env },
+      env: { ...process.env, ...options.env, ...spec.env, CUSTOM_AI_KERNEL_STDIN: "parent" },
       // stdin stays an open pipe: it closes when this process dies, which the built-in tslab
       // launch watches (kernelspec kernels ignore it).
       stdio: ["pipe", "pipe", "pipe"],

@@ -85,9 +85,9 @@ export function builtInSpec(name: string): KernelSpec | undefined {
   const main = path.join(path.dirname(pkg), "dist", "main.js");
   const typescript = createRequire(pkg).resolve("@tslab/typescript-for-tslab");
   const boot = [
-    // Exit with the runner: the runner holds this pipe open, so it closes when the runner dies,
-    // even by SIGKILL; a kernel must not live on (and spin) after its runner is gone.
-    "process.stdin.on('end', () => process.exit(0)); process.stdin.resume();",
+    // Exit with the runner: the runner (Kernel.start) holds this pipe open and says so, so it
+    // closes when the runner dies, even by SIGKILL. Other clients (jupyter_client) close stdin.
+    "if (process.env.CUSTOM_AI_KERNEL_STDIN === 'parent') { process.stdin.on('end', () => process.exit(0)); process.stdin.resume(); }",
     // A headless run needs no file watching: TypeScript's watchers cost ~1 s at start, and fail
     // the next cell when anything writes under node_modules mid-run ("Unexpected pending rebuildTimer").
     `const ts = require(${JSON.stringify(typescript)}); const off = () => ({ close() {} }); ts.sys.watchFile = off; ts.sys.watchDirectory = off;`,

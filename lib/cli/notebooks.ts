@@ -2,7 +2,6 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { glob } from "zx";
 import { formatSummary, parseParameterArgs, ProgressReporter, RunnerError, runNotebooks, type LaunchMode } from "../notebook/index.js";
 
 const seconds = (flag: string) => (v: string) => {
@@ -19,6 +18,8 @@ const collect = (v: string, acc: string[]) => [...acc, v];
 
 /** Expands paths, folders (their *.ipynb) and globs, in the order given, without duplicates. */
 export async function expandNotebookArgs(args: string[]): Promise<string[]> {
+  // zx (for its glob) costs ~0.3 s to load: only when a glob or a folder needs it.
+  const glob = async (pattern: string, options?: { onlyFiles?: boolean }) => (await import("zx")).glob(pattern, options);
   const files: string[] = [];
   for (const arg of args) {
     if (/[*?[{]/.test(arg)) {

@@ -3,7 +3,7 @@
 // input: see quarantine/ and manifest.json); 1 the job failed (a worker died, a bad model or
 // storage: the message says what to do; running it again resumes); 2 usage errors.
 import { Command, InvalidArgumentError } from "commander";
-import { isCustomAiError } from "../core/index.js";
+import { isCustomAiError } from "../core/errors.js";
 
 /** The exit code of `custom-ai score` when some partitions were quarantined. */
 export const SCORE_QUARANTINED_EXIT = 3;

@@ -1,7 +1,6 @@
 // `custom-ai serve`: the real-time scoring server on the command line.
 import { Command, InvalidArgumentError } from "commander";
-import { isCustomAiError } from "../core/index.js";
-import { createScoringServer } from "../serve/index.js";
+import { isCustomAiError } from "../core/errors.js";
 
 const wholeNumber = (flag: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -32,6 +31,8 @@ export function serveCommand(setExit: (code: number) => void): Command {
     .action(async (o) => {
       let server;
       try {
+        // Loaded here, not at the top: every other custom-ai command would pay for fastify and ORT.
+        const { createScoringServer } = await import("../serve/index.js");
         server = createScoringServer({
           modelDir: o.model,
           maxBatch: o.maxBatch,

@@ -1,14 +1,7 @@
-/** A seeded uniform [0, 1) generator (mulberry32): the same seed gives the same stream in every process. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../data/random.js";
+
+/** A seeded uniform [0, 1) generator (lib/data's mulberry32): the same seed gives the same stream in every process. */
+export const seededRandom = mulberry32;
 
 /** A standard normal sample (Box-Muller) from a uniform generator. */
 export function normal(random: () => number): number {

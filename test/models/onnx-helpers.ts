@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import * as tf from "@tensorflow/tfjs";
 import * as ort from "onnxruntime-node";
 import { exportOnnx, onnxModelInfo, type ExportOnnxOptions } from "../../lib/models/onnx/index.js";
+import { mulberry32 } from "../../lib/data/random.js";
 
 // The same check as `python3 -c "import onnx,sys; m=onnx.load(sys.argv[1]);
 // onnx.checker.check_model(m, full_check=True)"`, in one Python process per test file (Python
@@ -105,16 +106,7 @@ export async function closeOnnxChecker(): Promise<void> {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random = mulberry32;
 
 export function randomArray(size: number, seed: number, scale = 1): Float32Array {
   const next = random(seed);

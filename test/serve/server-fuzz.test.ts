@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScoringServer, type ScoringServer } from "../../lib/serve/index.js";
 import { FEATURES, record, saveTinyModel } from "./server-helpers.js";
+import { mulberry32 } from "../../lib/data/random.js";
 
 let server: ScoringServer;
 let inputName: string;
@@ -15,17 +16,8 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
-// mulberry32: a small seeded PRNG.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32 (lib/data): a small seeded PRNG, so a failing body reproduces.
+const rng = mulberry32;
 
 const rand = rng(20261122);
 const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];

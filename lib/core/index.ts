@@ -34,3 +34,4 @@ export {
   type Azurite,
   type AzuriteOptions,
 } from "./storage-azurite.js";
+export { runWorkerMain } from "./worker-main.js";

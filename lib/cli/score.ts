@@ -1,6 +1,7 @@
-// `custom-ai score`: batch scoring of a folder or Blob prefix of CSV files with an ONNX model.
-// Exit codes: 0 every partition scored; 3 done, but some partitions were quarantined (corrupt
-// input: see quarantine/ and manifest.json); 1 the job failed (a worker died, a bad model or
+// `custom-ai score`: batch scoring of a folder or Blob prefix of CSV / Parquet files (tabular
+// model) or PNG / JPEG images (image model) with an ONNX model.
+// Exit codes: 0 every partition scored; 3 done, but some partitions or images were quarantined
+// (corrupt input: see quarantine/ and manifest.json); 1 the job failed (a worker died, a bad model or
 // storage: the message says what to do; running it again resumes); 2 usage errors.
 import { Command, InvalidArgumentError } from "commander";
 import { isCustomAiError } from "../core/errors.js";
@@ -16,26 +17,36 @@ const positiveInt = (flag: string) => (v: string) => {
 
 export function scoreCommand(setExit: (code: number) => void): Command {
   return new Command("score")
-    .description("Batch-score CSV files (a folder or Blob prefix) with an ONNX model, in parallel local workers; resumable")
+    .description("Batch-score CSV / Parquet files or PNG / JPEG images (a folder or Blob prefix) with an ONNX model, in parallel local workers; resumable")
     .requiredOption("--model <dir|url>", "folder or Blob prefix with model.onnx and metadata.json")
-    .requiredOption("--input <dir|url>", "folder or Blob prefix of CSV files (header row with the feature names; optional id column)")
+    .requiredOption("--input <dir|url>", "folder or Blob prefix of CSV / Parquet files (header row with the feature names; optional id column), or of PNG / JPEG images for an image model")
     .requiredOption("--output <dir|url>", "folder or Blob prefix for results/, manifest.json and quarantine/")
     .option("--workers <n>", "worker processes", positiveInt("--workers"), 2)
     .option("--batch-size <n>", "rows per ONNX Runtime call", positiveInt("--batch-size"), 512)
+    .option("--images-per-partition <n>", "image models: images per partition (default 500, or what the job recorded)", positiveInt("--images-per-partition"))
     .option("--log", "print the workers' log lines")
     .option("--json", "print the summary as JSON on stdout")
     .action(async (o) => {
       // Loaded here: `custom-ai --help` should not pay for ONNX Runtime and tfjs.
       const { runBatchScoring } = await import("../serve/batch/index.js");
       try {
-        const summary = await runBatchScoring({ model: o.model, input: o.input, output: o.output, workers: o.workers, batchSize: o.batchSize, log: Boolean(o.log) });
+        const summary = await runBatchScoring({
+          model: o.model,
+          input: o.input,
+          output: o.output,
+          workers: o.workers,
+          batchSize: o.batchSize,
+          imagesPerPartition: o.imagesPerPartition,
+          log: Boolean(o.log),
+        });
         if (o.json) process.stdout.write(JSON.stringify({ ...summary, manifest: undefined }, null, 2) + "\n");
         else {
           // The progress line and summary went to stderr; stdout says where the results are.
           process.stdout.write(`Results: ${summary.manifest.output}/results (manifest.json beside)\n`);
           if (summary.quarantined) process.stdout.write(`${summary.quarantined} partition(s) quarantined: see ${summary.manifest.output}/quarantine\n`);
+          if (summary.quarantinedImages) process.stdout.write(`${summary.quarantinedImages} image(s) quarantined: see ${summary.manifest.output}/quarantine\n`);
         }
-        setExit(summary.quarantined > 0 ? SCORE_QUARANTINED_EXIT : 0);
+        setExit(summary.quarantined + summary.quarantinedImages > 0 ? SCORE_QUARANTINED_EXIT : 0);
       } catch (error) {
         if (!isCustomAiError(error)) throw error;
         process.stderr.write(`custom-ai score: ${error.message}${error.hint ? `\n${error.hint}` : ""}\n`);

@@ -1,5 +1,6 @@
 // `custom-ai serve`: the real-time scoring server on the command line.
 import { Command, InvalidArgumentError } from "commander";
+import { loadConfig } from "../core/config.js";
 import { isCustomAiError } from "../core/errors.js";
 
 const wholeNumber = (flag: string, min: number) => (v: string) => {
@@ -27,18 +28,32 @@ export function serveCommand(setExit: (code: number) => void): Command {
     .option("--max-wait-ms <ms>", "how long a request waits for others to share its run", milliseconds, 2)
     .option("--max-queue <n>", "rows that may wait before requests get 503", wholeNumber("--max-queue", 1), 256)
     .option("--api-key <key>", "require this key (Authorization: Bearer or x-api-key); default $SCORING_API_KEY")
+    .option("--no-auth", "serve without an API key even on the Azure target (e.g. behind a gateway that authenticates)")
+    .option("--body-limit <bytes>", "largest request body (413 above it)", wholeNumber("--body-limit", 1), 1024 * 1024)
+    .option("--request-timeout-ms <ms>", "time a client has to send a whole request (408 after it)", wholeNumber("--request-timeout-ms", 1), 30_000)
     .option("--log-level <level>", "pino log level", "info")
     .action(async (o) => {
       let server;
       try {
         // Loaded here, not at the top: every other custom-ai command would pay for fastify and ORT.
         const { createScoringServer } = await import("../serve/index.js");
+        const apiKey: string | undefined = o.apiKey ?? (process.env.SCORING_API_KEY || undefined);
+        // On Azure the endpoint is reachable beyond this machine: no key is a mistake unless said so.
+        if (!apiKey && o.auth !== false && loadConfig().target === "azure") {
+          process.stderr.write(
+            "custom-ai: the target is azure, so the server needs an API key: set SCORING_API_KEY (from a Kubernetes Secret) or pass --api-key; " +
+              "pass --no-auth only when something in front of it authenticates the callers.\n",
+          );
+          return setExit(1);
+        }
         server = createScoringServer({
           modelDir: o.model,
           maxBatch: o.maxBatch,
           maxWaitMs: o.maxWaitMs,
           maxQueue: o.maxQueue,
-          apiKey: o.apiKey ?? (process.env.SCORING_API_KEY || undefined),
+          apiKey: o.auth === false ? undefined : apiKey,
+          bodyLimit: o.bodyLimit,
+          requestTimeoutMs: o.requestTimeoutMs,
           logger: { level: o.logLevel },
           defaultMetrics: true,
         });

@@ -1,11 +1,18 @@
+import { Readable } from "node:stream";
 import type { ContainerClient, StoragePipelineOptions } from "@azure/storage-blob";
 import { AZURITE_ACCOUNT, AZURITE_KEY } from "./storage-azurite.js";
 import { StorageError } from "./storage-errors.js";
 import { joinKey, normalizeKey, normalizePrefix } from "./storage-keys.js";
 import type { BlobLocation } from "./storage-url.js";
-import { STORAGE_CONNECTION_STRING_ENV, type BlobStore, type OpenStoreOptions, type TokenCredential } from "./storage.js";
+import { STORAGE_CONNECTION_STRING_ENV, type BlobStore, type ByteRange, type OpenStoreOptions, type TokenCredential } from "./storage.js";
 
 type BlobSdk = typeof import("@azure/storage-blob");
+
+/** A download stream that breaks off is resumed where it stopped, this many times (the SDK's retriable stream). */
+const STREAM_RETRIES = 5;
+/** putStream's block size and blocks in flight: ~8 MiB of buffers, whatever the value's size. */
+const UPLOAD_BLOCK = 4 * 1024 * 1024;
+const UPLOAD_CONCURRENCY = 2;
 
 /** Which credential a store uses, in words for error messages. */
 interface CredentialInfo {
@@ -105,6 +112,61 @@ class AzureBlobStore implements BlobStore {
     }
   }
 
+  async openRead(key: string, range: ByteRange = {}): Promise<Readable | undefined> {
+    const { start = 0, end } = range;
+    if (end !== undefined && end <= start) {
+      if ((await this.size(key)) === undefined) return undefined;
+      return Readable.from([]);
+    }
+    try {
+      const response = await this.client.getBlobClient(this.nameOf(key)).download(start, end === undefined ? undefined : end - start, { maxRetryRequests: STREAM_RETRIES });
+      return response.readableStreamBody as Readable;
+    } catch (error) {
+      if (this.isMissing(error)) return undefined;
+      if (statusOf(error) === 416) return Readable.from([]); // start at or past the end
+      throw this.failure("read", key, error);
+    }
+  }
+
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    if (end <= start) return (await this.size(key)) === undefined ? undefined : new Uint8Array(0);
+    const stream = await this.openRead(key, { start, end });
+    if (!stream) return undefined;
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw this.failure("read", key, error);
+    }
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      return (await this.client.getBlobClient(this.nameOf(key)).getProperties()).contentLength ?? 0;
+    } catch (error) {
+      if (this.isMissing(error)) return undefined;
+      throw this.failure("read", key, error);
+    }
+  }
+
+  async putStream(key: string, source: Readable): Promise<void> {
+    // The stream cannot be replayed after a ContainerNotFound, so make sure of the container first
+    // (once per store; a SAS without create rights fails here harmlessly and the upload decides).
+    if (!this.containerReady) {
+      await this.client.createIfNotExists().catch(() => undefined);
+      this.containerReady = true;
+    }
+    try {
+      // Staged blocks, then one commit of the block list: readers see the old value or the whole new one.
+      await this.client.getBlockBlobClient(this.nameOf(key)).uploadStream(source, UPLOAD_BLOCK, UPLOAD_CONCURRENCY);
+    } catch (error) {
+      source.destroy();
+      throw this.failure("write", key, error);
+    }
+  }
+
   async list(prefix = ""): Promise<string[]> {
     const wanted = normalizePrefix(prefix);
     const full = this.prefix ? `${this.prefix}/${wanted}` : wanted;
@@ -132,6 +194,10 @@ class AzureBlobStore implements BlobStore {
       if (isCode(error, "ContainerNotFound")) return false;
       throw this.failure("delete", key, error);
     }
+  }
+
+  private isMissing(error: unknown): boolean {
+    return isCode(error, "BlobNotFound") || isCode(error, "ContainerNotFound") || statusOf(error) === 404;
   }
 
   private nameOf(key: string): string {

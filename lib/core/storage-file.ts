@@ -1,12 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
-import type { BlobStore } from "./storage.js";
+import type { BlobStore, ByteRange } from "./storage.js";
 import { joinKey, normalizeKey, normalizePrefix } from "./storage-keys.js";
 import { StorageError } from "./storage-errors.js";
 
 const TMP_MARK = ".tmp-";
+/** Read size of openRead's streams: bigger than fs's 64 KiB default, for fewer reads of big files. */
+const READ_CHUNK = 256 * 1024;
+const missing = (error: unknown) => ["ENOENT", "EISDIR", "ENOTDIR"].includes((error as NodeJS.ErrnoException).code ?? "");
 
 /** A BlobStore over a local folder: keys are relative file paths. */
 export class FileStore implements BlobStore {
@@ -45,6 +51,63 @@ export class FileStore implements BlobStore {
     }
   }
 
+  async openRead(key: string, range: ByteRange = {}): Promise<Readable | undefined> {
+    const handle = await this.openFile(key);
+    if (!handle) return undefined;
+    const { start = 0, end } = range;
+    if (end !== undefined && end <= start) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    // FileHandle streams close their handle at the end, on error and on destroy.
+    return handle.createReadStream({ start, end: end === undefined ? undefined : end - 1, highWaterMark: READ_CHUNK });
+  }
+
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
+    const handle = await this.openFile(key);
+    if (!handle) return undefined;
+    try {
+      const size = (await handle.stat()).size;
+      const length = Math.max(0, Math.min(end, size) - start);
+      const bytes = Buffer.allocUnsafeSlow(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(bytes, done, length - done, start + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, done);
+    } catch (error) {
+      throw this.failure("read", key, error);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      const info = await stat(this.fileOf(key));
+      return info.isFile() ? info.size : undefined;
+    } catch (error) {
+      if (missing(error)) return undefined;
+      throw this.failure("read", key, error);
+    }
+  }
+
+  async putStream(key: string, source: Readable): Promise<void> {
+    const file = this.fileOf(key);
+    const tmp = `${file}${TMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`;
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await pipeline(source, createWriteStream(tmp));
+      await rename(tmp, file);
+    } catch (error) {
+      source.destroy();
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw this.failure("write", key, error);
+    }
+  }
+
   async list(prefix = ""): Promise<string[]> {
     const wanted = normalizePrefix(prefix);
     // Start at the deepest folder the prefix names, so a barrier poll does not walk the whole store.
@@ -77,6 +140,18 @@ export class FileStore implements BlobStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
       throw this.failure("delete", key, error);
+    }
+  }
+
+  private async openFile(key: string) {
+    try {
+      const handle = await open(this.fileOf(key), "r");
+      if ((await handle.stat()).isFile()) return handle;
+      await handle.close();
+      return undefined;
+    } catch (error) {
+      if (missing(error)) return undefined;
+      throw this.failure("read", key, error);
     }
   }
 

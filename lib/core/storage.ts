@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { FileStore } from "./storage-file.js";
 import { StorageError } from "./storage-errors.js";
 import { joinKey, normalizeKey } from "./storage-keys.js";
@@ -16,12 +17,64 @@ export interface BlobStore {
   put(key: string, data: Uint8Array | string): Promise<void>;
   /** The value, or undefined when the key (or the container) does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The value as a byte stream (or its bytes [start, end)), read as it is consumed rather than
+   * held whole: for values too big for memory. Undefined when the key does not exist.
+   */
+  openRead(key: string, range?: ByteRange): Promise<Readable | undefined>;
+  /** The value's bytes [start, end) (end clamped to its size); undefined when the key does not exist. */
+  readRange(key: string, start: number, end: number): Promise<Uint8Array | undefined>;
+  /** The value's size in bytes, or undefined when the key does not exist. */
+  size(key: string): Promise<number | undefined>;
+  /**
+   * Writes a value from a byte stream without holding it whole, atomically as `put` (a folder:
+   * a temporary file, then a rename; Blob: blocks committed at the end). Consumes `source`.
+   */
+  putStream(key: string, source: Readable): Promise<void>;
   /** Every key under `prefix` (all depths), sorted; [] when there are none. */
   list(prefix?: string): Promise<string[]>;
   /** Deletes a key; false when it did not exist. */
   delete(key: string): Promise<boolean>;
   /** The same store seen from a sub-folder: `store.scope("runs/r1").get("result.json")`. */
   scope(prefix: string): BlobStore;
+}
+
+/** Bytes [start, end) of a value; end defaults to its size. */
+export interface ByteRange {
+  start?: number;
+  end?: number;
+}
+
+/** Random access to one value, shaped as hyparquet's AsyncBuffer (a Parquet reader reads the ranges it needs). */
+export interface RandomAccessValue {
+  byteLength: number;
+  slice(start: number, end?: number): Promise<ArrayBuffer>;
+}
+
+/**
+ * A value read in ranges, on demand (a Parquet file's footer, then its column chunks), instead of
+ * downloaded whole; undefined when the key does not exist.
+ */
+export async function openRandomAccess(store: BlobStore, key: string): Promise<RandomAccessValue | undefined> {
+  const byteLength = await store.size(key);
+  if (byteLength === undefined) return undefined;
+  return {
+    byteLength,
+    async slice(start, end = byteLength) {
+      const bytes = await store.readRange(key, start, end);
+      if (bytes === undefined) throw new StorageError("STORAGE_FAILED", `${joinKeyUrl(store, key)} disappeared while it was read: do not change it meanwhile.`);
+      // A copy exactly this long: a Buffer view may sit in a larger pooled ArrayBuffer.
+      return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+    },
+  };
+}
+
+/** Copies one value between stores (or keys) as a stream; false when `fromKey` does not exist. */
+export async function copyValue(from: BlobStore, fromKey: string, to: BlobStore, toKey: string): Promise<boolean> {
+  const source = await from.openRead(fromKey);
+  if (!source) return false;
+  await to.putStream(toKey, source);
+  return true;
 }
 
 /** The shape of an @azure/identity credential (DefaultAzureCredential, ManagedIdentityCredential, ...). */

@@ -7,3 +7,4 @@ export { fitStandardScaler, standardScalerFrom, type StandardScaler, type Standa
 export { loadBreastCancer, breastCancerFrame, BREAST_CANCER_SOURCE, BREAST_CANCER_LICENCE, type TabularDataset } from "./breast-cancer.js";
 export { loadDigits, DIGITS_SOURCE, DIGITS_LICENCE, type DigitsOptions, type DigitsDataset } from "./digits.js";
 export { datasetsDir } from "./dataset-files.js";
+export { encodePng, writeDigitImages, type PngImage, type DigitImages, type DigitImagesOptions } from "./digit-images.js";

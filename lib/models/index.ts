@@ -5,13 +5,15 @@ export {
   checkModelAgainstMetadata,
   tensorSchemas,
   METADATA_SCHEMA_VERSION,
+  MAX_IMAGE_SIDE,
+  imageStepProblem,
   type ModelMetadata,
   type ModelMetadataInput,
   type MetadataExpectations,
   type TensorSchema,
 } from "./metadata.js";
 export { hashData, type HashableData } from "./hash.js";
-export { standardScalerStep, type StandardScalerStep, type Preprocessing } from "./preprocessing.js";
+export { standardScalerStep, imageInputStep, findImageStep, type StandardScalerStep, type ImageInputStep, type Preprocessing } from "./preprocessing.js";
 export { toolkitInfo, type ToolkitInfo } from "./toolkit.js";
 export { ModelError } from "./errors.js";
 export * from "./onnx/index.js";

@@ -104,6 +104,11 @@ export function validateMetadata(value: unknown, where: string): ModelMetadata {
   m.preprocessing.forEach((p: unknown, i) => {
     const step = p as { kind?: unknown; mean?: unknown; std?: unknown };
     if (typeof step?.kind !== "string") throw bad(`preprocessing[${i}] has no kind`);
+    if (step.kind === "image") {
+      if ((m.preprocessing as unknown[]).length > 1) throw bad(`preprocessing[${i}] (image) must be the only preprocessing step (its scale and offset do the scaling)`);
+      const why = imageStepProblem(step as Record<string, unknown>, (m.inputs as TensorSchema[])[0].shape);
+      if (why) throw bad(`preprocessing[${i}] (image) ${why}`);
+    }
     if (step.kind === "standard-scaler") {
       if (!Array.isArray(step.mean) || !Array.isArray(step.std) || step.mean.length !== step.std.length) {
         throw bad(`preprocessing[${i}] (standard-scaler) needs mean and std lists of the same length`);
@@ -117,6 +122,24 @@ export function validateMetadata(value: unknown, where: string): ModelMetadata {
   const w = m.weights as ModelMetadata["weights"] | undefined;
   if (!w || !Array.isArray(w.files) || typeof w.bytes !== "number" || typeof w.sha256 !== "string") throw bad("weights (files, bytes, sha256) is missing");
   return m as unknown as ModelMetadata;
+}
+
+/** The largest image side an image step may declare: a decoder never allocates more than this squared. */
+export const MAX_IMAGE_SIDE = 8192;
+
+/** Why an image step does not fit an input of `shape` (NHWC: [batch, height, width, channels]), or undefined. */
+export function imageStepProblem(step: Record<string, unknown>, shape: readonly (number | null)[]): string | undefined {
+  const side = (key: "width" | "height") => Number.isInteger(step[key]) && (step[key] as number) >= 1 && (step[key] as number) <= MAX_IMAGE_SIDE;
+  if (!side("width") || !side("height")) return `needs width and height, whole numbers from 1 to ${MAX_IMAGE_SIDE}`;
+  if (step.channels !== 1 && step.channels !== 3) return "needs channels 1 (grey) or 3 (RGB)";
+  if (typeof step.scale !== "number" || !Number.isFinite(step.scale)) return "needs a finite scale (model value = pixel × scale + offset), e.g. 1/255";
+  if (step.offset !== undefined && (typeof step.offset !== "number" || !Number.isFinite(step.offset))) return "has an offset that is not a finite number";
+  const want = [step.height, step.width, step.channels] as number[];
+  const have = shape.slice(1);
+  if (shape.length !== 4 || have.some((d, k) => d !== null && d !== want[k])) {
+    return `is ${step.width}×${step.height}×${step.channels} but the input has shape ${fmt(shape)}; an image input is [batch, ${want.join(", ")}] (NHWC)`;
+  }
+  return undefined;
 }
 
 /** Throws METADATA_MISMATCH when a model's inputs or outputs differ from its metadata's. */

@@ -36,6 +36,7 @@ export class MicroBatcher {
   private queuedRows = 0;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   readonly stats: BatcherStats = { runs: 0, rows: 0, requests: 0, rejected: 0, largestBatch: 0 };
@@ -76,11 +77,20 @@ export class MicroBatcher {
       return;
     }
     const wait = this.queue[0].since + this.o.maxWaitMs - Date.now();
-    if (this.draining || this.queuedRows >= this.o.maxBatch || wait <= 0) {
+    if (this.draining || this.queuedRows >= this.o.maxBatch) {
+      this.cancelWaits();
+      void this.flush();
+    } else if (wait <= 0) {
+      // Run at the end of this turn of the event loop, not at once: the requests whose bytes
+      // arrived in the same turn are parsed by then and share the run (with maxWaitMs 0 that is
+      // the only batching, and it costs a request no waiting).
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
-      void this.flush();
-    } else if (!this.timer) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        if (!this.running && this.queue.length) void this.flush();
+      });
+    } else if (!this.timer && !this.immediate) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.schedule();
@@ -88,7 +98,15 @@ export class MicroBatcher {
     }
   }
 
+  private cancelWaits(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+
   private async flush(): Promise<void> {
+    this.cancelWaits();
     this.running = true;
     const batch: Pending[] = [];
     let rows = 0;

@@ -1,10 +1,14 @@
-// Loads model.onnx + metadata.json from a folder into an ONNX Runtime session.
+// The one model loader of the scoring server and the batch scorer: model.onnx + metadata.json
+// from a folder or a storage URL into an ONNX Runtime session, with the metadata's preprocessing
+// compiled. Free of tfjs (metadata.js, not lib/models' index), so a batch worker starts fast.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { openStore, parseStorageUrl, type OpenStoreOptions } from "../core/index.js";
-import { validateMetadata, type ModelMetadata } from "../models/index.js";
+import { validateMetadata, type ModelMetadata } from "../models/metadata.js";
+import { findImageStep, type ImageInputStep } from "../models/preprocessing.js";
 import { ServeError } from "./errors.js";
+import { createImageDecoder, type ImageDecoder } from "./image/index.js";
 import { compilePreprocessing, type RowTransform } from "./preprocess.js";
 
 /** A model ready to score: its session, what a row looks like, and how to read its output. */
@@ -18,9 +22,15 @@ export interface ScoringModel {
   /** Values per row (product of rowShape). */
   rowSize: number;
   labels?: string[];
+  /** Class names for each output column: the labels, or "0", "1", ... when the metadata has none. */
+  classLabels: string[];
   inputName: string;
   outputName: string;
-  /** Scales raw rows in place as metadata.json's preprocessing says. */
+  /** The metadata's image step, when the model takes image files (PNG, JPEG). */
+  image?: ImageInputStep;
+  /** With `image`: decodes one PNG or JPEG to model values (no further preprocessing needed). */
+  decodeImage?: ImageDecoder;
+  /** Scales raw rows in place as metadata.json's preprocessing says (nothing for image models: decoding scales). */
   preprocess: RowTransform;
   /** Runs `rows` preprocessed rows; returns the output and its width per row. */
   run(data: Float32Array, rows: number): Promise<{ data: Float32Array; width: number }>;
@@ -30,6 +40,8 @@ export interface ScoringModel {
 export const MODEL_FILE = "model.onnx";
 export const METADATA_FILE = "metadata.json";
 
+const howToWrite = "A model folder holds model.onnx and metadata.json: saveModel(model, dir, metadata) (lib/models) writes metadata.json, and exportOnnx(model) gives the bytes to write as model.onnx beside it.";
+
 /**
  * Throws MODEL_NOT_FOUND unless a local folder has both files (checked before anything starts);
  * a Blob Storage URL is checked when the model loads. Throws StorageError for a malformed URL.
@@ -38,22 +50,24 @@ export function checkModelDir(dir: string): void {
   const location = parseStorageUrl(dir);
   if (location.kind !== "file") return;
   for (const file of [MODEL_FILE, METADATA_FILE]) {
-    if (!existsSync(path.join(location.path, file))) {
-      throw new ServeError(
-        "MODEL_NOT_FOUND",
-        `No ${file} in ${dir}. Point the server at a folder holding model.onnx and metadata.json: saveModel(model, dir, metadata) writes metadata.json, and exportOnnx(model) gives the bytes to write as model.onnx beside it.`,
-      );
-    }
+    if (!existsSync(path.join(location.path, file))) throw new ServeError("MODEL_NOT_FOUND", `No ${file} in ${dir}. ${howToWrite}`);
   }
 }
 
 export interface LoadScoringModelOptions {
+  /** ONNX Runtime intra-op threads (default: its own choice). */
   intraOpThreads?: number;
+  /** ONNX Runtime inter-op threads (default: its own choice). */
+  interOpThreads?: number;
   /** Credentials for a Blob Storage URL (default: AZURE_STORAGE_CONNECTION_STRING, Azurite's key, or DefaultAzureCredential). */
   storage?: OpenStoreOptions;
 }
 
-/** Loads model.onnx + metadata.json from a folder or a storage URL (Azure Blob, Azurite, file://). */
+/**
+ * Loads model.onnx + metadata.json from a folder or a storage URL (Azure Blob, Azurite, file://).
+ * Throws ServeError MODEL_NOT_FOUND, BAD_MODEL or UNSUPPORTED_PREPROCESSING, or ModelError
+ * BAD_METADATA for invalid metadata.
+ */
 export async function loadScoringModel(location: string, options: LoadScoringModelOptions = {}): Promise<ScoringModel> {
   checkModelDir(location);
   const store = await openStore(location, options.storage);
@@ -61,7 +75,7 @@ export async function loadScoringModel(location: string, options: LoadScoringMod
   const modelPath = `${store.url}/${MODEL_FILE}`;
   const metaPath = `${store.url}/${METADATA_FILE}`;
   if (!onnxBytes || !metaBytes) {
-    throw new ServeError("MODEL_NOT_FOUND", `No ${onnxBytes ? METADATA_FILE : MODEL_FILE} at ${store.url}. Upload the model folder (model.onnx and metadata.json) there, or point the server at another location.`);
+    throw new ServeError("MODEL_NOT_FOUND", `No ${onnxBytes ? METADATA_FILE : MODEL_FILE} at ${store.url}. ${howToWrite} Upload the whole folder there, or point at another location.`);
   }
   let raw: unknown;
   try {
@@ -78,17 +92,22 @@ export async function loadScoringModel(location: string, options: LoadScoringMod
   const dims = rowShape as number[];
   const rowSize = dims.reduce((a, b) => a * b, 1);
   const preprocess = compilePreprocessing(metadata.preprocessing, rowSize, metaPath);
+  const image = findImageStep(metadata.preprocessing);
 
   let session: ort.InferenceSession;
   try {
     const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all" };
     if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
+    if (options.interOpThreads !== undefined) sessionOptions.interOpNumThreads = options.interOpThreads;
     session = await ort.InferenceSession.create(onnxBytes, sessionOptions);
   } catch (e) {
     throw new ServeError("BAD_MODEL", `ONNX Runtime cannot load ${modelPath}: ${(e as Error).message.replace(/\.+$/, "")}. Export it again with exportOnnx.`, { cause: e });
   }
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
+  const outShape = metadata.outputs[0]?.shape ?? [];
+  const lastOut = outShape[outShape.length - 1];
+  const classLabels = metadata.labels?.length ? metadata.labels : Array.from({ length: typeof lastOut === "number" ? lastOut : 0 }, (_, i) => String(i));
   return {
     name: metadata.name,
     metadata,
@@ -96,8 +115,10 @@ export async function loadScoringModel(location: string, options: LoadScoringMod
     rowShape: dims,
     rowSize,
     labels: metadata.labels,
+    classLabels,
     inputName,
     outputName,
+    ...(image ? { image, decodeImage: createImageDecoder(image, metadata.name) } : {}),
     preprocess,
     async run(data, rows) {
       const feeds = { [inputName]: new ort.Tensor("float32", data, [rows, ...dims]) };

@@ -1,5 +1,6 @@
 // Turns /score and V2 request bodies into a Float32Array of raw rows, or a 400 naming the field.
 import { RequestError } from "./errors.js";
+import { decodeBase64Image, ImageInputError } from "./image/index.js";
 import type { ScoringModel } from "./model.js";
 
 export interface ParsedRows {
@@ -13,7 +14,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function describe(v: unknown): string {
+export function describeValue(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   if (typeof v === "string") return `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
@@ -21,40 +22,89 @@ function describe(v: unknown): string {
 }
 
 function checkNumber(v: unknown, where: string): number {
-  if (typeof v !== "number") throw bad(`${where} must be a number, not ${describe(v)}.`);
+  if (typeof v !== "number") throw bad(`${where} must be a number, not ${describeValue(v)}.`);
   if (!Number.isFinite(v)) throw bad(`${where} must be a finite number.`);
   return v;
 }
 
 /**
  * Accepts `{ records: [{feature: value}] }`, one record `{feature: value}`, or
- * `{ instances: [[values in feature order]] }` (nested as the input's shape, or flat).
- * `maxRows` caps one request (larger ones could never fit the queue).
+ * `{ instances: [[values in feature order]] }` (nested as the input's shape, or flat); for a model
+ * with an image step also `{ images: ["<base64 PNG or JPEG>" | "data:image/png;base64,..."] }`,
+ * and a Buffer (a raw image/png or image/jpeg body). `maxRows` caps one request (larger ones
+ * could never fit the queue).
  */
-export function parseScoreBody(body: unknown, model: ScoringModel, maxRows: number): ParsedRows {
-  if (!isPlainObject(body)) throw bad(`The body must be a JSON object: { "records": [...] }, { "instances": [...] } or one record, not ${describe(body)}.`);
-  if (Object.hasOwn(body, "records") || Object.hasOwn(body, "instances")) {
-    const keys = Object.keys(body);
-    const key = Object.hasOwn(body, "records") ? "records" : "instances";
-    const extra = keys.filter((k) => k !== key);
+export async function parseScoreBody(body: unknown, model: ScoringModel, maxRows: number): Promise<ParsedRows> {
+  if (Buffer.isBuffer(body)) {
+    if (!model.decodeImage) throw new RequestError(415, `Model "${model.name}" takes JSON, not image uploads: its metadata has no image step. Send Content-Type: application/json.`);
+    return { data: await decodeImages([body], model, () => "The image"), rows: 1 };
+  }
+  if (!isPlainObject(body)) throw bad(`The body must be a JSON object: ${model.image ? '{ "images": [...] }, ' : ""}{ "records": [...] }, { "instances": [...] } or one record, not ${describeValue(body)}.`);
+  const key = ["images", "records", "instances"].find((k) => Object.hasOwn(body, k));
+  if (key) {
+    const extra = Object.keys(body).filter((k) => k !== key);
     if (extra.length) throw bad(`Unknown top-level field "${extra[0]}": send only "${key}".`);
     const list = body[key];
-    if (!Array.isArray(list)) throw bad(`"${key}" must be an array, not ${describe(list)}.`);
+    if (!Array.isArray(list)) throw bad(`"${key}" must be an array, not ${describeValue(list)}.`);
     if (list.length === 0) throw bad(`"${key}" is empty: send at least one.`);
-    if (list.length > maxRows) throw new RequestError(413, `"${key}" has ${list.length} rows; this server takes at most ${maxRows} per request. Split the request.`);
+    if (list.length > maxRows) throw new RequestError(413, `"${key}" has ${list.length} ${key === "images" ? "images" : "rows"}; this server takes at most ${maxRows} per request. Split the request.`);
+    if (key === "images") {
+      if (!model.decodeImage) throw bad(`Model "${model.name}" does not take images (its metadata has no image step): send { "records": [...] } or { "instances": [...] }.`);
+      const bytes = list.map((item, i) => {
+        if (typeof item !== "string") throw bad(`images[${i}] must be a string (base64 PNG or JPEG, or a data: URL), not ${describeValue(item)}.`);
+        return decodeBase64(item, `images[${i}]`);
+      });
+      return { data: await decodeImages(bytes, model, (i) => `images[${i}]`), rows: list.length };
+    }
     return key === "records" ? parseRecords(list, model) : parseInstances(list, model);
   }
   return parseRecords([body], model, true);
 }
 
+/** Base64 (or a data: URL) → bytes, or a 400 naming `where`. */
+export function decodeBase64(text: string, where: string): Uint8Array {
+  try {
+    return decodeBase64Image(text);
+  } catch (error) {
+    if (error instanceof ImageInputError) throw bad(`${where} ${error.message}.`);
+    throw error;
+  }
+}
+
+/** Decoding blocks the event loop; give other requests a turn after this long. */
+const YIELD_AFTER_MS = 4;
+
+/** Decodes image files into one row each (the model's input values), or a 400 naming `where(i)`. */
+export async function decodeImages(files: Uint8Array[], model: ScoringModel, where: (i: number) => string): Promise<Float32Array> {
+  const decode = model.decodeImage!;
+  const data = new Float32Array(files.length * model.rowSize);
+  let since = performance.now();
+  for (let i = 0; i < files.length; i++) {
+    try {
+      decode(files[i], data, i * model.rowSize);
+    } catch (error) {
+      if (error instanceof ImageInputError) throw bad(`${where(i)} ${error.message}.`);
+      throw error;
+    }
+    if (performance.now() - since > YIELD_AFTER_MS && i < files.length - 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
+  }
+  return data;
+}
+
 function parseRecords(list: unknown[], model: ScoringModel, single = false): ParsedRows {
   const features = model.features;
-  if (!features) throw bad(`Model "${model.name}" has no feature names in its metadata: send { "instances": [...] } with shape [${model.rowShape.join(", ")}] per instance.`);
+  if (!features) {
+    const images = model.image ? `{ "images": ["<base64 PNG or JPEG>"] }, a PNG or JPEG body, or ` : "";
+    throw bad(`Model "${model.name}" has no feature names in its metadata: send ${images}{ "instances": [...] } with shape [${model.rowShape.join(", ")}] per instance.`);
+  }
   const index = new Map(features.map((f, i) => [f, i]));
   const data = new Float32Array(list.length * features.length);
   list.forEach((rec, r) => {
     const at = single ? "" : `records[${r}]`;
-    if (!isPlainObject(rec)) throw bad(`${at || "The record"} must be an object of feature values, not ${describe(rec)}.`);
+    if (!isPlainObject(rec)) throw bad(`${at || "The record"} must be an object of feature values, not ${describeValue(rec)}.`);
     for (const key of Object.keys(rec)) {
       if (!index.has(key)) throw bad(`Unknown feature "${key}"${at ? ` in ${at}` : ""}; model "${model.name}" takes: ${features.join(", ")}.`);
     }
@@ -70,7 +120,7 @@ function parseInstances(list: unknown[], model: ScoringModel): ParsedRows {
   const data = new Float32Array(list.length * model.rowSize);
   list.forEach((inst, r) => {
     const at = `instances[${r}]`;
-    if (!Array.isArray(inst)) throw bad(`${at} must be an array of ${model.rowSize} numbers, not ${describe(inst)}.`);
+    if (!Array.isArray(inst)) throw bad(`${at} must be an array of ${model.rowSize} numbers, not ${describeValue(inst)}.`);
     const offset = r * model.rowSize;
     // Flat rows are always fine; nested ones must follow the input's shape exactly.
     if (inst.length === model.rowSize && (model.rowShape.length === 1 || !Array.isArray(inst[0]))) {
@@ -91,7 +141,7 @@ function fillNested(v: unknown[], shape: number[], depth: number, out: Float32Ar
   v.forEach((item, i) => {
     const here = `${at}[${i}]`;
     if (depth === shape.length - 1) out[o++] = checkNumber(item, here);
-    else if (!Array.isArray(item)) throw bad(`${here} must be an array, not ${describe(item)}.`);
+    else if (!Array.isArray(item)) throw bad(`${here} must be an array, not ${describeValue(item)}.`);
     else o = fillNested(item, shape, depth + 1, out, o, here);
   });
   return o;

@@ -9,6 +9,8 @@ import { ServerMetrics } from "./metrics.js";
 import { checkModelDir, loadScoringModel, type ScoringModel } from "./model.js";
 import { parseScoreBody, type ParsedRows } from "./parse-request.js";
 import { toPrediction, type Prediction } from "./postprocess.js";
+import { decodeRequestBody } from "./body-encoding.js";
+import { openApiDocument } from "./openapi.js";
 import { parseV2Infer, v2ModelMetadata } from "./v2.js";
 
 export interface ScoringServerOptions {
@@ -27,6 +29,11 @@ export interface ScoringServerOptions {
   maxQueue?: number;
   /** Request body limit in bytes. Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * Time a client has to send a whole request (headers and body), in ms; a slower one gets 408 and
+   * its connection closed, so slow bodies cannot hold sockets and memory. Default 30 s.
+   */
+  requestTimeoutMs?: number;
   /** When set, every route but the health checks needs `Authorization: Bearer <key>` or `x-api-key`. */
   apiKey?: string;
   /** fastify's logger option: false (default), true (JSON lines on stdout) or pino options. */
@@ -48,6 +55,23 @@ export interface ScoringHandle {
 }
 
 export type ScoringServer = FastifyInstance & { scoring: ScoringHandle };
+
+/** fastify's messages for its own 4xx, said so that a client knows what to send instead. */
+function fastifyErrorMessage(err: Error & { code?: string }, req: FastifyRequest, bodyLimit: number): string {
+  const type = req.headers["content-type"];
+  switch (err.code) {
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return `Content-Type ${type ? JSON.stringify(type) : "(none)"} is not accepted here: send application/json${req.url.startsWith("/score") ? " (or, for an image model, image/png or image/jpeg)" : ""}.`;
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return `The body is larger than this server's limit of ${bodyLimit} bytes: send fewer rows per request, or start the server with a larger --body-limit.`;
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return "The body is empty: send a JSON object.";
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case undefined:
+    default:
+      return err.message;
+  }
+}
 
 const PUBLIC_PATHS = new Set(["/healthz", "/readyz", "/v2/health/live", "/v2/health/ready"]);
 
@@ -77,6 +101,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
     maxWaitMs: positive("maxWaitMs", options.maxWaitMs ?? 2, false),
     maxQueue: positive("maxQueue", options.maxQueue ?? 256, true),
     bodyLimit: positive("bodyLimit", options.bodyLimit ?? 1024 * 1024, true),
+    requestTimeoutMs: positive("requestTimeoutMs", options.requestTimeoutMs ?? 30_000, true),
     defaultMetrics: options.defaultMetrics ?? false,
   };
   checkModelDir(opts.modelDir);
@@ -84,6 +109,9 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
   const app = fastify({
     logger: options.logger ?? false,
     bodyLimit: opts.bodyLimit,
+    requestTimeout: opts.requestTimeoutMs,
+    // Node checks the time-out only this often (30 s by default): a slow body would outlive it.
+    http: { headersTimeout: Math.min(60_000, opts.requestTimeoutMs), connectionsCheckingInterval: Math.max(100, Math.min(1000, opts.requestTimeoutMs / 2)) },
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     // Keep-alive sockets must not hold a graceful shutdown open.
@@ -159,6 +187,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
     on.route({ method, url, handler });
   };
 
+  app.addHook("preParsing", decodeRequestBody);
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", req.id);
     if (!options.apiKey) return;
@@ -194,7 +223,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
     const status = err.statusCode;
     if (status && status >= 400 && status < 500) {
       // fastify's own 4xx: unparsable JSON, body too large, unsupported content type.
-      return reply.code(status).send({ error: err.message });
+      return reply.code(status).send({ error: fastifyErrorMessage(err, req, opts.bodyLimit) });
     }
     req.log.error({ err }, "scoring failed");
     return reply.code(500).send({ error: `Internal error while handling the request; the server log has the details (request id ${req.id}).` });
@@ -215,13 +244,20 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
     reply.code(503);
     return loadError ? { status: "failed", error: loadError.message } : { status: "loading" };
   });
+  route("GET", "/openapi.json", async (req) => {
+    const m = requireModel().model;
+    const host = typeof req.headers.host === "string" ? req.headers.host : undefined;
+    return openApiDocument(m, { maxRows: opts.maxQueue, apiKey: Boolean(options.apiKey), serverUrl: host ? `${req.protocol}://${host}` : undefined });
+  });
   route("GET", "/metrics", async (_req, reply) => {
     reply.header("content-type", metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+  // One image per request as its raw bytes (image models); the format is sniffed from the bytes.
+  app.addContentTypeParser(["image/png", "image/jpeg"], { parseAs: "buffer" }, (_req, body, done) => done(null, body));
   route("POST", "/score", async (req) => {
     const m = requireModel().model;
-    const parsed = parseScoreBody(req.body, m, opts.maxQueue);
+    const parsed = await parseScoreBody(req.body, m, opts.maxQueue);
     const out = await score(parsed);
     const predictions: Prediction[] = [];
     for (let r = 0; r < parsed.rows; r++) predictions.push(toPrediction(out.data.subarray(r * out.width, (r + 1) * out.width), m.labels));
@@ -257,7 +293,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
   });
   async function infer(req: FastifyRequest) {
     const m = v2Model((req.params as { name: string }).name);
-    const parsed = parseV2Infer(req.body, m, opts.maxQueue);
+    const parsed = await parseV2Infer(req.body, m, opts.maxQueue);
     const out = await score(parsed);
     return {
       model_name: m.name,

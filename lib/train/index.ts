@@ -29,3 +29,4 @@ export { evaluateClassifier, classificationReport, confusionMatrix, rocAuc, type
 export { plotTrainingCurves, plotConfusionMatrix, trainingCurvesSpec, confusionMatrixSpec } from "./plots.js";
 export { buildTabularModel, buildDigitsCnn, type TabularModelOptions, type DigitsCnnOptions } from "./models.js";
 export { registerConvGradients, unregisterConvGradients, conv2dBackpropFilterNhwc } from "./conv-gradients.js";
+export { ensureTutorialModel, type TutorialModel, type TutorialModelName, type EnsureTutorialModelOptions } from "./tutorial-models.js";

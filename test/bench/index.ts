@@ -8,10 +8,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { notebookRunnerSuite } from "./notebook-runner.bench.js";
+import { servingRealtimeSuite } from "./serving-realtime.bench.js";
 import { trainingSuite } from "./training.bench.js";
 import type { BenchSuite } from "./suite.js";
 
-const SUITES: BenchSuite[] = [notebookRunnerSuite, trainingSuite];
+const SUITES: BenchSuite[] = [notebookRunnerSuite, trainingSuite, servingRealtimeSuite];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const wanted = process.argv.slice(2);

@@ -42,6 +42,67 @@ const expectations: Record<string, Expectations> = {
     expect(g.sweep_trials).toBe(3);
     expect(g.sweep_best_val_accuracy as number).toBeGreaterThan(0.9);
   },
+  "2-2-realtime-scoring-ml.ipynb": (g) => {
+    // The served model is the trained one: same test accuracy, same numbers as in-process ORT.
+    expect(g.served_test_accuracy as number).toBeGreaterThan(0.9);
+    expect(Math.abs((g.served_test_accuracy as number) - (g.training_accuracy as number))).toBeLessThanOrEqual(1 / 114);
+    expect(g.max_abs_diff_vs_onnxruntime as number).toBeLessThan(1e-5);
+    expect(g.v2_matches_score).toBe(true);
+    expect(g.bad_request_statuses).toEqual([400, 400, 400, 400, 401]);
+    expect(g.requests).toBe(2000);
+    expect(g.errors).toBe(0);
+    expect(g.requests_per_second as number).toBeGreaterThan(0);
+    expect(g.p50_ms as number).toBeGreaterThan(0);
+    expect(g.p99_ms as number).toBeGreaterThanOrEqual(g.p50_ms as number);
+    // 16 concurrent clients: the micro-batcher merges requests into shared runs.
+    expect(g.requests_per_run as number).toBeGreaterThan(1);
+    expect(g.exit_code).toBe(0);
+    expect(g.request_log_lines as number).toBeGreaterThanOrEqual(2000);
+  },
+  "2-4-batch-scoring-ml.ipynb": (g) => {
+    expect(g.partitions).toBe(9);
+    expect(g.first_run_stopped).toBe(true);
+    expect(g.committed_after_stop as number).toBeGreaterThanOrEqual(3);
+    expect(g.committed_after_stop as number).toBeLessThan(9);
+    // The second run skipped what the first committed, and every row is there exactly once.
+    expect(g.skipped_on_resume).toBe(g.committed_after_stop);
+    expect(g.quarantined).toBe(1);
+    expect(g.rows_in_input).toBe(40_000);
+    expect(g.rows_scored).toBe(40_000);
+    expect(g.duplicates).toBe(0);
+    expect(g.missing).toBe(0);
+    expect(g.extra).toBe(0);
+    expect(g.batch_accuracy as number).toBeGreaterThan(0.9);
+    expect(g.rows_per_second as number).toBeGreaterThan(0);
+  },
+  "2-5-realtime-scoring-dl.ipynb": (g) => {
+    // A PNG body, base64 images in JSON and a V2 BYTES tensor are the same image, the same answer.
+    expect(g.three_ways_agree).toBe(true);
+    // Wrong size, not an image, truncated, not base64: 400; a content type it does not take: 415.
+    expect(g.refused_statuses).toEqual([400, 400, 400, 400, 415]);
+    expect(g.served_accuracy as number).toBeGreaterThan(0.75);
+    // Same pixels (PNG-rounded) as in-process ONNX Runtime.
+    expect(g.max_abs_diff_vs_onnxruntime as number).toBeLessThan(1e-5);
+    expect(g.requests).toBe(600);
+    expect(g.errors).toBe(0);
+    expect(g.images_per_second as number).toBeGreaterThan(0);
+    expect(g.p99_ms as number).toBeGreaterThanOrEqual(g.p50_ms as number);
+    expect(g.exit_code).toBe(0);
+  },
+  "2-6-batch-scoring-dl.ipynb": (g) => {
+    // 2,002 files in partitions of 250; the two bad images quarantined on their own.
+    expect(g.partitions).toBe(9);
+    expect(g.images_scored).toBe(2000);
+    expect(g.images_quarantined).toBe(2);
+    expect(g.quarantine_reasons).toBe(2);
+    expect(g.duplicates).toBe(0);
+    expect(g.missing).toBe(0);
+    expect(g.batch_accuracy as number).toBeGreaterThan(0.75);
+    expect(g.images_per_second as number).toBeGreaterThan(0);
+    // Run again: everything committed, nothing scored twice.
+    expect(g.resume_skipped).toBe(9);
+    expect(g.resume_scored).toBe(0);
+  },
 };
 
 const dir = "notebooks";

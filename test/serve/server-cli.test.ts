@@ -17,8 +17,8 @@ interface Proc {
   waitFor(re: RegExp): Promise<RegExpMatchArray>;
 }
 
-function start(args: string[]): Proc {
-  const child = spawn(process.execPath, ["bin/run-ts.mjs", ENTRY, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, ["bin/run-ts.mjs", ENTRY, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));
@@ -71,6 +71,25 @@ describe("custom-ai serve", () => {
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toMatch(/custom-ai: No model\.onnx in .*exportOnnx/);
     expect(p.stderr()).not.toMatch(/\n\s+at /);
+  });
+
+  it("refuses to serve without an API key on the Azure target, unless told --no-auth", async () => {
+    const azure = { CUSTOM_AI_TARGET: "azure", AZURE_SUBSCRIPTION_ID: "00000000-0000-0000-0000-000000000000", SCORING_API_KEY: "" };
+    const refused = start(["--model", modelDir, "--port", "0"], azure);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toMatch(/the target is azure, so the server needs an API key: set SCORING_API_KEY/);
+    const keyed = start(["--model", modelDir, "--port", "0"], { ...azure, SCORING_API_KEY: "from-a-secret" });
+    const [, url] = await keyed.waitFor(/Model ready: (http:\/\/[^/\s]+)/);
+    const post = (headers: Record<string, string>) => fetch(`${url}/score`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(record()) });
+    expect((await post({})).status).toBe(401);
+    expect((await post({ authorization: "Bearer from-a-secret" })).status).toBe(200);
+    keyed.child.kill("SIGTERM");
+    expect(await keyed.exited).toBe(0);
+    const open = start(["--model", modelDir, "--port", "0", "--no-auth"], azure);
+    const [, openUrl] = await open.waitFor(/Model ready: (http:\/\/[^/\s]+)/);
+    expect((await fetch(`${openUrl}/score`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(record()) })).status).toBe(200);
+    open.child.kill("SIGTERM");
+    expect(await open.exited).toBe(0);
   });
 
   it("exits 2 for a bad option value", async () => {

@@ -219,6 +219,22 @@ describe("Open Inference Protocol (KServe V2)", () => {
     body.outputs[0].data.forEach((v: number, i: number) => expect(Math.abs(v - expected[i])).toBeLessThan(1e-6));
   });
 
+  it("converts integer, FP64, FP16 and BOOL tensors to float32 (flat or nested data), with the same numbers as FP32", async () => {
+    const meta = (await server.inject("/v2/models/tiny-classifier")).json();
+    const infer = async (datatype: string, data: unknown[], shape = [2, 4]) => {
+      const r = await server.inject({ method: "POST", url: "/v2/models/tiny-classifier/infer", payload: { inputs: [{ name: meta.inputs[0].name, shape, datatype, data }] } });
+      expect(r.statusCode, `${datatype}: ${r.body}`).toBe(200);
+      return r.json().outputs[0].data as number[];
+    };
+    const ints = [30, 42_000, 0, 2, 61, 60_000, 1, 7];
+    const fp32 = await infer("FP32", ints);
+    for (const datatype of ["INT32", "INT64", "UINT32", "UINT64", "FP64", "FP16"]) expect(await infer(datatype, ints), datatype).toEqual(fp32);
+    expect(await infer("INT64", [ints.slice(0, 4), ints.slice(4)])).toEqual(fp32); // nested as the shape
+    const small = [1, 0, 1, 1];
+    expect(await infer("UINT8", small, [1, 4])).toEqual(await infer("FP32", small, [1, 4]));
+    expect(await infer("BOOL", [true, false, true, true], [1, 4])).toEqual(await infer("FP32", small, [1, 4]));
+  });
+
   it("answers Triton's binary tensor extension with 400 saying to send JSON tensors", async () => {
     const r = await server.inject({ method: "POST", url: "/v2/models/tiny-classifier/infer", headers: { "inference-header-content-length": "10", "content-type": "application/octet-stream" }, payload: Buffer.alloc(26) });
     expect(r.statusCode).toBe(400);
@@ -226,7 +242,17 @@ describe("Open Inference Protocol (KServe V2)", () => {
   });
 
   it.each([
-    [{ datatype: "INT64" }, /datatype must be "FP32"/],
+    [{ datatype: "FP8" }, /datatype must be one of FP32, FP64, FP16, INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64, BOOL, not "FP8"/],
+    [{ datatype: "INT64" }, /data\[2\] is 0.3, not a whole number as INT64 needs/],
+    [{ datatype: "UINT8", data: [1, 2, 256, 4] }, /data\[2\] is 256, outside the range of UINT8/],
+    [{ datatype: "INT8", data: [1, -129, 3, 4] }, /data\[1\] is -129, outside the range of INT8/],
+    [{ datatype: "INT64", data: [1, 2 ** 63, 3, 4] }, /data\[1\] is 9223372036854776000, outside the range of INT64/],
+    [{ datatype: "UINT32", data: [1, -1, 3, 4] }, /data\[1\] is -1, outside the range of UINT32/],
+    [{ datatype: "FP16", data: [1, 70000, 3, 4] }, /data\[1\] is 70000, outside the range of FP16/],
+    [{ datatype: "FP64", data: [1, 1e300, 3, 4] }, /data\[1\] is 1e\+300, which float32 \(the model's input type\) cannot hold/],
+    [{ datatype: "BOOL", data: [true, 1, false, true] }, /data\[1\] must be true or false \(BOOL\), not a number/],
+    [{ datatype: "BYTES", shape: [1], data: ["abc"] }, /datatype is BYTES, but model "tiny-classifier" takes numbers \(it has no image step\)/],
+    [{ data: [[1, 2], [3, 4]] }, /data has 2 values; shape \[1, 4\] needs 4/],
     [{ shape: [1, 5] }, /shape is \[1, 5\]; .* takes \[batch, 4\]/],
     [{ shape: [2, 4] }, /data has 4 values; shape \[2, 4\] needs 8/],
     [{ name: "x" }, /name must be "/],

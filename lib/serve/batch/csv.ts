@@ -1,5 +1,6 @@
-// The little CSV the scorer reads and writes: comma-separated, a header row, no quoted commas in
-// feature rows (numbers only), CRLF or LF.
+// The little CSV the scorer reads and writes: comma-separated, a header row, CRLF or LF, quoted
+// cells ("a,b", "" for a quote) within one line. The byte-level reader is in readers.ts; this file
+// holds the per-cell rules it falls back to, and the results writer.
 
 /** Splits one line; a quoted cell ("a,b") keeps its comma, "" is an escaped quote. */
 export function splitCsvLine(line: string): string[] {
@@ -26,10 +27,108 @@ export function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-/** A number cell: a finite number, not blank (Number("") is 0, which would hide a missing value). */
+/**
+ * A number cell: what Number() reads from the trimmed cell when that is finite. Blank is missing
+ * (Number("") is 0, which would hide it), and so are 0x / 0o / 0b literals, which Number() reads
+ * but no CSV writer means as numbers.
+ */
 export function parseNumberCell(cell: string): number | undefined {
   const text = cell.trim();
-  if (text === "") return undefined;
+  if (text === "" || /^0[xob]/i.test(text)) return undefined;
   const value = Number(text);
   return Number.isFinite(value) ? value : undefined;
+}
+
+/** The header of a results file: id, label, p_<label>... */
+export function resultHeader(labels: readonly string[]): string {
+  return ["id", "label", ...labels.map((l) => `p_${l}`)].map(csvCell).join(",") + "\n";
+}
+
+/**
+ * Formats result rows (id, label of the highest probability, the probabilities) as CSV bytes, into
+ * one buffer reused across calls: the bytes returned are valid until the next call. Writing bytes
+ * rather than concatenating strings is ~2x faster than a template string per row, and
+ * probabilities in (1e-9, 1) take 9 significant digits (what a float32 needs to read back the
+ * same) instead of String()'s up to 17, which makes result files a quarter smaller.
+ */
+export class ResultWriter {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private readonly labels: Buffer[];
+
+  constructor(labels: readonly string[]) {
+    this.labels = labels.map((l) => Buffer.from(csvCell(l), "utf8"));
+  }
+
+  /** `n` rows of `probs` (row-major, labels.length wide). */
+  rows(ids: readonly string[], probs: Float32Array, n: number): Buffer {
+    const k = this.labels.length;
+    let longestLabel = 0;
+    for (const l of this.labels) longestLabel = Math.max(longestLabel, l.length);
+    let buf = this.buf;
+    let pos = 0;
+    for (let r = 0; r < n; r++) {
+      const id = ids[r];
+      // id (≤ 3 bytes per UTF-16 unit, doubled for quotes) + label + k numbers of ≤ 25 bytes.
+      const need = pos + id.length * 6 + 2 + longestLabel + k * 26 + 1;
+      if (need > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+        buf.copy(bigger, 0, 0, pos);
+        buf = this.buf = bigger;
+      }
+      pos = writeId(buf, pos, id);
+      buf[pos++] = 44;
+      const at = r * k;
+      let best = 0;
+      for (let c = 1; c < k; c++) if (probs[at + c] > probs[at + best]) best = c;
+      const label = this.labels[best];
+      label.copy(buf, pos);
+      pos += label.length;
+      for (let c = 0; c < k; c++) {
+        buf[pos++] = 44;
+        pos = writeProbability(buf, pos, probs[at + c]);
+      }
+      buf[pos++] = 10;
+    }
+    return buf.subarray(0, pos);
+  }
+}
+
+/** An id as its CSV cell: ASCII without , " CR LF byte by byte, anything else through csvCell. */
+function writeId(buf: Buffer, pos: number, id: string): number {
+  const start = pos;
+  for (let i = 0; i < id.length; i++) {
+    const ch = id.charCodeAt(i);
+    if (ch > 127 || ch === 44 || ch === 34 || ch === 13 || ch === 10) return start + buf.write(csvCell(id), start, "utf8");
+    buf[pos++] = ch;
+  }
+  return pos;
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
+
+/**
+ * A float32 value as text that reads back (Math.fround(Number(text))) as the same value: 9
+ * significant digits, trailing zeros dropped, for (1e-9, 1); String(v) otherwise (0, 1, logits...).
+ */
+export function writeProbability(buf: Buffer, pos: number, v: number): number {
+  if (!(v > 1e-9 && v < 1)) return pos + buf.write(String(v), pos, "latin1");
+  let zeros = 0; // zeros between the point and the first significant digit
+  while (v * POW10[zeros + 1] < 1) zeros++;
+  let q = Math.round(v * POW10[zeros + 9]);
+  let digits = 9;
+  if (q >= 1e9) {
+    // rounded up to the next power of ten: 0.0999999999 → 0.1
+    if (zeros === 0) return pos + buf.write(String(v), pos, "latin1");
+    zeros--;
+    q = 1e8;
+  }
+  while (digits > 1 && q % 10 === 0) (q /= 10), digits--;
+  buf[pos++] = 48; // 0
+  buf[pos++] = 46; // .
+  for (let i = 0; i < zeros; i++) buf[pos++] = 48;
+  for (let i = pos + digits - 1; i >= pos; i--) {
+    buf[i] = 48 + (q % 10);
+    q = Math.floor(q / 10);
+  }
+  return pos + digits;
 }

@@ -1,4 +1,5 @@
 import { getJson, openStore, putJson, type BlobStore } from "../../core/index.js";
+import { recordedPartitions } from "./job.js";
 import { BATCH_LAYOUT, commitKey, listPartitions, type CommitMarker, type Partition } from "./layout.js";
 
 export interface ManifestPartition {
@@ -12,6 +13,10 @@ export interface ManifestPartition {
   worker?: number;
   committedAt?: string;
   durationMs?: number;
+  /** Image partitions: how many images they hold, the first and last key. */
+  images?: { count: number; first: string; last: string };
+  /** Image partitions: the images quarantined one by one (quarantine/<key> + <key>.reason.json). */
+  quarantinedImages?: { key: string; reason: string }[];
 }
 
 /** manifest.json: what the job's output holds, built from the commit markers only. */
@@ -20,7 +25,8 @@ export interface BatchManifest {
   output: string;
   createdAt: string;
   complete: boolean;
-  totals: { partitions: number; scored: number; quarantined: number; pending: number; rows: number };
+  /** quarantinedImages: only for image jobs. */
+  totals: { partitions: number; scored: number; quarantined: number; pending: number; rows: number; quarantinedImages?: number };
   partitions: ManifestPartition[];
 }
 
@@ -29,8 +35,11 @@ export async function writeManifest(input: BlobStore, output: BlobStore, partiti
   const entries = await Promise.all(
     partitions.map(async (p): Promise<ManifestPartition> => {
       const m = await getJson<CommitMarker>(output, commitKey(p));
-      if (!m) return { key: p.key, index: p.index, status: "pending", rows: 0 };
-      return { key: p.key, index: p.index, status: m.status, rows: m.rows, output: m.output, error: m.error, worker: m.worker, committedAt: m.committedAt, durationMs: m.durationMs };
+      const images = p.images?.length ? { images: { count: p.images.length, first: p.images[0], last: p.images[p.images.length - 1] } } : {};
+      if (!m) return { key: p.key, index: p.index, status: "pending", rows: 0, ...images };
+      const entry: ManifestPartition = { key: p.key, index: p.index, status: m.status, rows: m.rows, output: m.output, error: m.error, worker: m.worker, committedAt: m.committedAt, durationMs: m.durationMs, ...images };
+      if (m.quarantinedImages?.length) entry.quarantinedImages = m.quarantinedImages;
+      return entry;
     }),
   );
   const count = (s: ManifestPartition["status"]) => entries.filter((e) => e.status === s).length;
@@ -39,7 +48,14 @@ export async function writeManifest(input: BlobStore, output: BlobStore, partiti
     output: output.url,
     createdAt: new Date().toISOString(),
     complete: count("pending") === 0,
-    totals: { partitions: entries.length, scored: count("scored"), quarantined: count("quarantined"), pending: count("pending"), rows: entries.reduce((s, e) => s + e.rows, 0) },
+    totals: {
+      partitions: entries.length,
+      scored: count("scored"),
+      quarantined: count("quarantined"),
+      pending: count("pending"),
+      rows: entries.reduce((s, e) => s + e.rows, 0),
+      ...(partitions.some((p) => p.format === "images") ? { quarantinedImages: entries.reduce((s, e) => s + (e.quarantinedImages?.length ?? 0), 0) } : {}),
+    },
     partitions: entries,
   };
   await putJson(output, BATCH_LAYOUT.manifest, manifest);
@@ -53,5 +69,6 @@ export async function writeManifest(input: BlobStore, output: BlobStore, partiti
 export async function writeBatchManifest(options: { input: string; output: string; connectionString?: string }): Promise<BatchManifest> {
   const storeOptions = options.connectionString ? { connectionString: options.connectionString } : {};
   const [input, output] = await Promise.all([openStore(options.input, storeOptions), openStore(options.output, storeOptions)]);
-  return writeManifest(input, output, await listPartitions(input));
+  // _job.json says how the job partitioned its input (image chunks); older outputs have none.
+  return writeManifest(input, output, (await recordedPartitions(input, output)) ?? (await listPartitions(input)));
 }

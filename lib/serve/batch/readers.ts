@@ -1,7 +1,6 @@
 // Input readers: each yields a partition's rows in batches (ids + a row-major Float32Array of the
-// model's features), never holding more than a batch (CSV) or a row group (Parquet) of rows, and
-// throws CorruptInput for a row it cannot read.
-import { createInterface } from "node:readline";
+// model's features), never holding more than a batch and a read chunk (CSV) or a row group
+// (Parquet) of rows, and throws CorruptInput for a row it cannot read.
 import type { Readable } from "node:stream";
 import { importPackage } from "../../core/index.js";
 import { parseNumberCell, splitCsvLine } from "./csv.js";
@@ -16,54 +15,256 @@ export interface RowBatch {
   raw: Float32Array;
 }
 
+/**
+ * The rows of a CSV byte stream: a header row naming the columns (the model's features in any
+ * order, an optional `id`, others ignored), then one row per line; blank lines are skipped, a
+ * UTF-8 BOM is dropped, lines end in LF, CRLF or CR. A cell that is not a finite number (see
+ * parseNumberCell) or a row with the wrong number of cells is CorruptInput naming the line.
+ */
 export async function* readCsvBatches(stream: Readable, features: string[], batchSize: number): AsyncGenerator<RowBatch> {
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  const width = features.length;
-  const raw = new Float32Array(batchSize * width);
-  let ids: string[] = [];
-  let columns: string[] | undefined;
-  let featureAt: number[] = [];
-  let idAt = -1;
-  let lineNo = 0;
-  let dataRow = 0;
+  const rows = new CsvRows(features, batchSize);
+  /** The batches of the lines from p up to `last`, an LF (which ends every line the parser reads). */
+  function* linesOf(buf: Buffer, p: number, last: number): Generator<RowBatch> {
+    while (p <= last) {
+      p = rows.lines(buf, p, last);
+      if (rows.full()) yield rows.take();
+    }
+  }
+  let pending: Buffer[] = []; // the start of a line that continues in the next chunk
   try {
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === "") continue;
-      const cells = splitCsvLine(line);
-      if (!columns) {
-        columns = cells.map((c, i) => (i === 0 ? c.replace(/^\uFEFF/, "") : c).trim()); // a UTF-8 BOM (Excel) is not part of the name
-        featureAt = featureIndices(columns, features);
-        idAt = columns.indexOf("id");
+    for await (const data of stream) {
+      const chunk: Buffer = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+      let p = 0;
+      if (pending.length) {
+        const nl = chunk.indexOf(10);
+        if (nl < 0) {
+          pending.push(chunk);
+          continue;
+        }
+        const line = Buffer.concat([...pending, chunk.subarray(0, nl + 1)]);
+        pending = [];
+        yield* linesOf(line, 0, line.length - 1);
+        p = nl + 1;
+      }
+      // Whole lines only; the rest waits for the next chunk.
+      yield* linesOf(chunk, p, chunk.lastIndexOf(10));
+      const rest = chunk.lastIndexOf(10) + 1;
+      if (rest < chunk.length) pending.push(chunk.subarray(Math.max(rest, p)));
+    }
+    if (pending.length) {
+      const line = Buffer.concat([...pending, LF]);
+      yield* linesOf(line, 0, line.length - 1);
+    }
+    if (!rows.columns) throw new CorruptInput("the file is empty (no header row)");
+    if (rows.ids.length) yield rows.take();
+  } finally {
+    stream.destroy();
+  }
+}
+
+const LF = Buffer.from("\n");
+const SKIP = -1;
+const ID = -2;
+/** 10^k for k ≤ 22: exact doubles, so m × 10^k and m / 10^k are correctly rounded (Clinger's fast path). */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+/** Buffer's own latin1 decoder: toString("latin1", s, e) without its argument checks (it is per id). */
+const latin1 = (buf: Buffer, s: number, e: number): string => (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
+
+/**
+ * The CSV row parser. Data lines of plain numbers go through a byte-level fast path that parses
+ * each feature cell straight into the batch; any line it is not sure of (quotes, non-ASCII, a
+ * lone CR, a cell outside the plain decimal grammar, a wrong cell count, the header) goes through
+ * the string path — split + parseNumberCell per line, as the readline reader did — which decides,
+ * so both paths give the same values and the same errors.
+ */
+class CsvRows {
+  readonly raw: Float32Array;
+  ids: string[] = [];
+  columns: string[] | undefined;
+  private readonly width: number;
+  /** Per column: the feature's index, ID or SKIP. */
+  private slots = new Int32Array(0);
+  private featureAt: number[] = [];
+  private idAt = -1;
+  private lineNo = 0;
+  private dataRow = 0;
+
+  constructor(
+    private readonly features: string[],
+    private readonly batchSize: number,
+  ) {
+    this.width = features.length;
+    this.raw = new Float32Array(batchSize * features.length);
+  }
+
+  full(): boolean {
+    return this.ids.length === this.batchSize;
+  }
+
+  take(): RowBatch {
+    const batch = { ids: this.ids, raw: this.raw };
+    this.ids = [];
+    return batch;
+  }
+
+  /**
+   * Reads the lines from p on, up to `last` (an LF), until the batch is full; returns where it
+   * stopped (at a line's start).
+   */
+  lines(buf: Buffer, p: number, last: number): number {
+    while (p <= last && this.ids.length < this.batchSize) {
+      const next = this.columns ? this.fastLine(buf, p) : -1;
+      if (next >= 0) {
+        p = next;
         continue;
       }
-      if (cells.length !== columns.length) throw new CorruptInput(`line ${lineNo} has ${cells.length} columns, the header ${columns.length}`);
-      const at = ids.length * width;
-      for (let c = 0; c < width; c++) {
-        const value = parseNumberCell(cells[featureAt[c]]);
-        if (value === undefined) throw new CorruptInput(`line ${lineNo}, column ${features[c]}: ${JSON.stringify(cells[featureAt[c]])} is not a number`);
-        raw[at + c] = value;
-      }
-      ids.push(idAt >= 0 ? cells[idAt].trim() : String(dataRow));
-      dataRow++;
-      if (ids.length === batchSize) {
-        yield { ids, raw };
-        ids = [];
-      }
+      // The line ends at LF, CRLF or (as readline has it) a lone CR; `last` stops the scan.
+      let e = p;
+      while (buf[e] !== 10 && buf[e] !== 13) e++;
+      this.slowLine(buf.toString("utf8", p, e));
+      p = buf[e] === 13 && buf[e + 1] === 10 ? e + 2 : e + 1;
     }
-    if (!columns) throw new CorruptInput("the file is empty (no header row)");
-    if (ids.length) yield { ids, raw };
-  } finally {
-    lines.close();
-    stream.destroy();
+    return p;
+  }
+
+  /**
+   * A data line of plain cells from s: returns the position after its LF, or -1 (nothing kept)
+   * to leave it to slowLine. A plain number cell is ASCII [spaces][+-]digits[.digits][(e|E)[+-]
+   * digits][spaces]; it is parsed here, byte by byte, with Number()'s result: the mantissa is
+   * exact while it stays ≤ 2^53, and then m × 10^k or m / 10^k (|k| ≤ 22) is one correctly
+   * rounded operation; longer digit strings and bigger exponents go to Number() itself.
+   * The line's LF stops every loop, so nothing past it is read.
+   */
+  private fastLine(buf: Buffer, s: number): number {
+    let p = s;
+    let b = buf[p];
+    if (b === 10 || (b === 13 && buf[p + 1] === 10)) {
+      this.lineNo++;
+      return p + (b === 10 ? 1 : 2);
+    }
+    const slots = this.slots;
+    const columns = slots.length;
+    const raw = this.raw;
+    const at = this.ids.length * this.width;
+    let col = 0;
+    let idStart = 0;
+    let idEnd = 0;
+    for (;;) {
+      if (col >= columns) return -1;
+      const slot = slots[col];
+      if (slot >= 0) {
+        const cell = p;
+        while (b === 32 || b === 9) b = buf[++p];
+        let negative = false;
+        if (b === 45) (negative = true), (b = buf[++p]);
+        else if (b === 43) b = buf[++p];
+        let mantissa = 0;
+        const intStart = p;
+        while (b >= 48 && b <= 57) (mantissa = mantissa * 10 + (b - 48)), (b = buf[++p]);
+        let digits = p - intStart;
+        let scale = 0;
+        if (b === 46) {
+          const fracStart = ++p;
+          b = buf[p];
+          while (b >= 48 && b <= 57) (mantissa = mantissa * 10 + (b - 48)), (b = buf[++p]);
+          digits += p - fracStart;
+          scale = fracStart - p;
+        }
+        if (digits === 0) return -1;
+        if (b === 101 || b === 69) {
+          b = buf[++p];
+          let expNegative = false;
+          if (b === 45) (expNegative = true), (b = buf[++p]);
+          else if (b === 43) b = buf[++p];
+          const expStart = p;
+          let exponent = 0;
+          while (b >= 48 && b <= 57) {
+            if (exponent < 100_000) exponent = exponent * 10 + (b - 48);
+            b = buf[++p];
+          }
+          if (p === expStart) return -1;
+          scale += expNegative ? -exponent : exponent;
+        }
+        while (b === 32 || b === 9) b = buf[++p];
+        if (b !== 44 && b !== 10 && b !== 13) return -1;
+        if (mantissa === 0) raw[at + slot] = negative ? -0 : 0;
+        else if (mantissa <= 9007199254740992 && scale >= -22 && scale <= 22) {
+          const value = scale >= 0 ? mantissa * POW10[scale] : mantissa / POW10[-scale];
+          raw[at + slot] = negative ? -value : value;
+        } else {
+          const value = Number(latin1(buf, cell, p));
+          if (!Number.isFinite(value)) return -1;
+          raw[at + slot] = value;
+        }
+      } else {
+        const start = p;
+        while (b !== 44 && b !== 10 && b !== 13) {
+          if (b === 34 || (b > 127 && slot === ID)) return -1; // a quoted cell may hold a comma
+          b = buf[++p];
+        }
+        if (slot === ID) (idStart = start), (idEnd = p);
+      }
+      col++;
+      if (b !== 44) break;
+      b = buf[++p];
+    }
+    if (b === 13) {
+      if (buf[p + 1] !== 10) return -1; // a lone CR ends a line too
+      p++;
+    }
+    if (col !== columns) return -1;
+    let id: string;
+    if (this.idAt >= 0) {
+      id = latin1(buf, idStart, idEnd);
+      if (idEnd > idStart && (buf[idStart] <= 32 || buf[idEnd - 1] <= 32)) id = id.trim();
+    } else id = String(this.dataRow);
+    this.lineNo++;
+    this.dataRow++;
+    this.ids.push(id);
+    return p + 1;
+  }
+
+  /** One line as a string: the header, or a data line the fast path declined. */
+  private slowLine(line: string): void {
+    this.lineNo++;
+    if (line.trim() === "") return;
+    const cells = splitCsvLine(line);
+    if (!this.columns) {
+      const columns = cells.map((c, i) => (i === 0 ? c.replace(/^\uFEFF/, "") : c).trim()); // a UTF-8 BOM (Excel) is not part of the name
+      this.featureAt = featureIndices(columns, this.features);
+      this.idAt = columns.indexOf("id");
+      this.slots = new Int32Array(columns.length).fill(SKIP);
+      this.featureAt.forEach((column, feature) => (this.slots[column] = feature));
+      if (this.idAt >= 0) this.slots[this.idAt] = ID;
+      this.columns = columns;
+      return;
+    }
+    const { columns, featureAt, features, width } = this;
+    if (cells.length !== columns.length) throw new CorruptInput(`line ${this.lineNo} has ${cells.length} columns, the header ${columns.length}`);
+    const at = this.ids.length * width;
+    for (let c = 0; c < width; c++) {
+      const value = parseNumberCell(cells[featureAt[c]]);
+      if (value === undefined) throw new CorruptInput(`line ${this.lineNo}, column ${features[c]}: ${JSON.stringify(cells[featureAt[c]])} is not a number`);
+      this.raw[at + c] = value;
+    }
+    this.ids.push(this.idAt >= 0 ? cells[this.idAt].trim() : String(this.dataRow));
+    this.dataRow++;
   }
 }
 
 /** The slice of hyparquet's API used here (it is ESM-only, loaded with importPackage). */
 interface Hyparquet {
   asyncBufferFromFile(file: string): Promise<AsyncBufferLike>;
-  parquetMetadataAsync(file: AsyncBufferLike): Promise<{ num_rows: bigint | number; row_groups: { num_rows: bigint | number }[]; schema: { name: string }[] }>;
-  parquetReadObjects(options: { file: AsyncBufferLike; metadata?: unknown; columns?: string[]; rowStart?: number; rowEnd?: number }): Promise<Record<string, unknown>[]>;
+  parquetMetadataAsync(file: AsyncBufferLike): Promise<ParquetMetadata>;
+  parquetScan(options: { file: AsyncBufferLike; metadata?: ParquetMetadata; columns?: string[]; useOffsetIndex?: boolean }): Promise<{
+    ranges: readonly { rowStart: number; rowEnd: number }[];
+    readColumn(options: { column: string; rowStart: number; rowEnd: number }): Promise<ArrayLike<unknown>>;
+  }>;
+}
+interface ParquetMetadata {
+  num_rows: bigint | number;
+  row_groups: { num_rows: bigint | number }[];
+  schema: { name: string }[];
 }
 export interface AsyncBufferLike {
   byteLength: number;
@@ -74,10 +275,14 @@ export async function loadHyparquet(): Promise<Hyparquet> {
   return (await importPackage("hyparquet")) as Hyparquet;
 }
 
-/** Parquet (snappy or uncompressed): one row group at a time, the model's features (+ id) only. */
+/**
+ * Parquet (snappy or uncompressed): one row group at a time, read column by column (hyparquet's
+ * columnar scan: a FLOAT column arrives as one Float32Array, not an object per row), the model's
+ * features (+ id) only.
+ */
 export async function* readParquetBatches(file: AsyncBufferLike, features: string[], batchSize: number): AsyncGenerator<RowBatch> {
   const hp = await loadHyparquet();
-  let metadata: Awaited<ReturnType<Hyparquet["parquetMetadataAsync"]>>;
+  let metadata: ParquetMetadata;
   try {
     metadata = await hp.parquetMetadataAsync(file);
   } catch (error) {
@@ -86,36 +291,55 @@ export async function* readParquetBatches(file: AsyncBufferLike, features: strin
   const names = metadata.schema.slice(1).map((s) => s.name);
   featureIndices(names, features);
   const hasId = names.includes("id");
-  const columns = hasId ? [...features, "id"] : features;
   const width = features.length;
   const raw = new Float32Array(batchSize * width);
-  let rowStart = 0;
-  for (const group of metadata.row_groups) {
-    const rowEnd = rowStart + Number(group.num_rows);
-    let rows: Record<string, unknown>[];
+  let scan: Awaited<ReturnType<Hyparquet["parquetScan"]>>;
+  try {
+    scan = await hp.parquetScan({ file, metadata, columns: hasId ? [...features, "id"] : features, useOffsetIndex: false });
+  } catch (error) {
+    throw new CorruptInput(`it is not a readable Parquet file (${(error as Error).message})`);
+  }
+  // One row group (scan range) at a time: the scan's cache keeps the last range read per column.
+  for (const { rowStart, rowEnd } of scan.ranges) {
+    let columns: ArrayLike<unknown>[];
+    let ids: ArrayLike<unknown> | undefined;
     try {
-      rows = await hp.parquetReadObjects({ file, metadata, columns, rowStart, rowEnd });
+      columns = await Promise.all(features.map((column) => scan.readColumn({ column, rowStart, rowEnd })));
+      if (hasId) ids = await scan.readColumn({ column: "id", rowStart, rowEnd });
     } catch (error) {
       throw new CorruptInput(`rows ${rowStart}–${rowEnd - 1} cannot be read (${(error as Error).message})`);
     }
-    for (let from = 0; from < rows.length; from += batchSize) {
-      const n = Math.min(batchSize, rows.length - from);
-      const ids: string[] = [];
-      for (let r = 0; r < n; r++) {
-        const row = rows[from + r];
-        for (let c = 0; c < width; c++) {
-          const v = row[features[c]];
-          const value = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : NaN;
-          if (!Number.isFinite(value)) throw new CorruptInput(`row ${rowStart + from + r}, column ${features[c]}: ${String(v)} is not a number`);
-          raw[r * width + c] = value;
-        }
-        ids.push(hasId ? String(row.id) : String(rowStart + from + r));
-      }
-      yield { ids, raw };
+    const rows = rowEnd - rowStart;
+    for (const [c, data] of columns.entries()) {
+      if (data.length !== rows) throw new CorruptInput(`rows ${rowStart}–${rowEnd - 1}: column ${features[c]} has ${data.length} values`);
     }
-    rowStart = rowEnd;
+    for (let from = 0; from < rows; from += batchSize) {
+      const n = Math.min(batchSize, rows - from);
+      for (let c = 0; c < width; c++) {
+        const data = columns[c];
+        if (data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array) {
+          for (let r = 0; r < n; r++) {
+            const value = data[from + r];
+            if (value - value !== 0) throw notNumber(rowStart + from + r, features[c], value); // NaN or ±Infinity
+            raw[r * width + c] = value;
+          }
+        } else {
+          for (let r = 0; r < n; r++) {
+            const v = data[from + r];
+            const value = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : NaN;
+            if (!Number.isFinite(value)) throw notNumber(rowStart + from + r, features[c], v);
+            raw[r * width + c] = value;
+          }
+        }
+      }
+      const batchIds: string[] = new Array(n);
+      for (let r = 0; r < n; r++) batchIds[r] = ids ? String(ids[from + r]) : String(rowStart + from + r);
+      yield { ids: batchIds, raw };
+    }
   }
 }
+
+const notNumber = (row: number, column: string, value: unknown) => new CorruptInput(`row ${row}, column ${column}: ${String(value)} is not a number`);
 
 function featureIndices(columns: string[], features: string[]): number[] {
   const missing = features.filter((f) => !columns.includes(f));

@@ -4,7 +4,8 @@ import path from "node:path";
 import { getJson, openStore, STORAGE_CONNECTION_STRING_ENV } from "../../core/index.js";
 import { describeFailures, runLocalJob } from "../../train/distributed/index.js";
 import { BatchScoringError } from "./errors.js";
-import { commitKey, listPartitions, type CommitMarker } from "./layout.js";
+import { planBatchJob } from "./job.js";
+import { commitKey, IMAGE_INPUT_EXTENSIONS, INPUT_EXTENSIONS, type CommitMarker } from "./layout.js";
 import { writeManifest, type BatchManifest } from "./manifest.js";
 import { loadBatchModel } from "./model.js";
 import { createBatchProgress } from "./progress.js";
@@ -16,14 +17,23 @@ export const BATCH_WORKER_ENTRY = "lib/serve/batch/worker-main.ts";
 export interface BatchScoringOptions {
   /** A folder or Blob prefix with model.onnx and metadata.json. */
   model: string;
-  /** A folder or Blob prefix of CSV files (one partition each; header row with the feature names, optional `id` column). */
+  /**
+   * A folder or Blob prefix of CSV / Parquet files (one partition each; header row with the feature
+   * names, optional `id` column) for a tabular model, or of PNG / JPEG files for an image model
+   * (one result row per image, id = its key). Files of the other kind are not read.
+   */
   input: string;
   /** A folder or Blob prefix for results/, _commits/, quarantine/ and manifest.json. */
   output: string;
   /** Worker processes. Default 2. */
   workers?: number;
-  /** Rows per ONNX Runtime call. Default 512. */
+  /** Rows (images) per ONNX Runtime call. Default 512. */
   batchSize?: number;
+  /**
+   * Image models: image keys per partition (the unit of commit, resume and parallelism). Default
+   * 500, or what the job recorded in _job.json; a resume with another value is refused.
+   */
+  imagesPerPartition?: number;
   /** For Blob URLs (e.g. Azurite's); default AZURE_STORAGE_CONNECTION_STRING. */
   connectionString?: string;
   /** Terminal progress and summary on stderr. Default true. */
@@ -36,6 +46,8 @@ export interface BatchScoringOptions {
   env?: Record<string, string | undefined>;
   /** The project root (where bin/run-ts.mjs is). Default: found from the toolkit. */
   cwd?: string;
+  /** Stops the workers (SIGTERM): what they committed is kept, and running the job again finishes it. */
+  signal?: AbortSignal;
 }
 
 export interface BatchScoringSummary {
@@ -49,16 +61,24 @@ export interface BatchScoringSummary {
   /** Partitions skipped because an earlier run had committed them. */
   skipped: number;
   quarantined: number;
+  /** Images quarantined one by one (image models; the rest of their partitions is scored). */
+  quarantinedImages: number;
+  /** Input files of the other kind, not read (images beside a tabular model's CSV files, or the reverse). */
+  ignoredFiles: number;
+  /** "tabular" (rows of CSV / Parquet) or "image" (one row per image file). */
+  kind: "tabular" | "image";
   durationMs: number;
   workers: number;
   manifest: BatchManifest;
 }
 
 /**
- * Scores every CSV partition of `input` with the ONNX model, in `workers` local processes
- * (partition i → worker i mod workers), writing results/<name>.csv, commit markers and
+ * Scores every CSV / Parquet partition of `input` (tabular model), or its PNG / JPEG files in
+ * chunks of `imagesPerPartition` (image model), with the ONNX model, in `workers` local processes
+ * (partition i → worker i mod workers), writing results/<name>.csv, commit markers, _job.json and
  * manifest.json to `output`. Resumable: partitions committed by an earlier (killed) run are
- * skipped. Corrupt partitions are quarantined and counted in `quarantined`, not thrown.
+ * skipped. Corrupt partitions are quarantined and counted in `quarantined`, corrupt or wrong-size
+ * images one by one in `quarantinedImages`; neither is thrown.
  * Throws BatchScoringError WORKERS_FAILED when a worker dies (run it again to finish).
  */
 export async function runBatchScoring(options: BatchScoringOptions): Promise<BatchScoringSummary> {
@@ -70,12 +90,19 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
   }
   const storeOptions = options.connectionString ? { connectionString: options.connectionString } : {};
   const [input, output] = await Promise.all([openStore(options.input, storeOptions), openStore(options.output, storeOptions)]);
-  const partitions = await listPartitions(input);
+  // Fail here, once, on a bad model rather than in every worker; the model's kind picks the input files.
+  const model = await loadBatchModel(options.model, storeOptions);
+  await model.release();
+  const { job: plan, partitions, ignored } = await planBatchJob(input, output, model, options.imagesPerPartition);
   if (partitions.length === 0) {
-    throw new BatchScoringError("NO_INPUT", `No .csv files at ${input.url}: give a folder or Blob prefix of CSV files with a header row.`);
+    const other = ignored ? ` (there are ${ignored} ${model.kind === "image" ? "CSV / Parquet" : "image"} file(s): score them with ${model.kind === "image" ? "a tabular" : "an image"} model)` : "";
+    throw new BatchScoringError(
+      "NO_INPUT",
+      model.kind === "image"
+        ? `No ${IMAGE_INPUT_EXTENSIONS.join(" / ")} files at ${input.url} for image model ${model.name}${other}: give a folder or Blob prefix of PNG or JPEG images.`
+        : `No ${INPUT_EXTENSIONS.join(" / ")} files at ${input.url}${other}: give a folder or Blob prefix of CSV files with a header row (or Parquet files).`,
+    );
   }
-  // Fail here, once, on a bad model rather than in every worker.
-  await (await loadBatchModel(options.model, storeOptions)).release();
   const committedBefore = (await Promise.all(partitions.map((p) => getJson<CommitMarker>(output, commitKey(p))))).filter(Boolean).length;
 
   const progress = options.progress === false ? undefined : createBatchProgress(process.stderr, started);
@@ -88,6 +115,7 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
   };
   const resolve = (url: string) => (/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : path.resolve(url)); // workers may run elsewhere
   const job = await runLocalJob({
+    signal: options.signal,
     workers,
     entry: BATCH_WORKER_ENTRY,
     cwd: options.cwd,
@@ -96,6 +124,7 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
       [BATCH_ENV.input]: resolve(options.input),
       [BATCH_ENV.output]: resolve(options.output),
       ...(options.batchSize ? { [BATCH_ENV.batchSize]: String(options.batchSize) } : {}),
+      ...(plan.imagesPerPartition ? { [BATCH_ENV.imagesPerPartition]: String(plan.imagesPerPartition) } : {}),
       ...(options.connectionString ? { [STORAGE_CONNECTION_STRING_ENV]: options.connectionString } : {}),
       ...options.env,
     },
@@ -117,6 +146,12 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
   const manifest = await writeManifest(input, output, partitions);
   const durationMs = Date.now() - started;
   const rowsThisRun = state().rows;
+  if (!job.ok && options.signal?.aborted) {
+    progress?.finish(`Batch scoring stopped on request: ${manifest.totals.pending} of ${partitions.length} partitions not committed.`);
+    throw new BatchScoringError("ABORTED", `Batch scoring was stopped; ${manifest.totals.scored + manifest.totals.quarantined} of ${partitions.length} partitions are committed and kept.`, {
+      hint: "Run the same job again to finish it: committed partitions are skipped.",
+    });
+  }
   if (!job.ok) {
     progress?.finish(`Batch scoring stopped: ${manifest.totals.pending} of ${partitions.length} partitions not committed.`);
     throw new BatchScoringError(
@@ -132,6 +167,9 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
     rowsThisRun,
     skipped: committedBefore,
     quarantined: manifest.totals.quarantined,
+    quarantinedImages: manifest.totals.quarantinedImages ?? 0,
+    ignoredFiles: ignored,
+    kind: model.kind,
     durationMs,
     workers,
     manifest,
@@ -142,12 +180,15 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
 
 /** One line: partitions, rows, rate, quarantine, time. */
 export function formatBatchSummary(s: BatchScoringSummary): string {
+  const unit = s.kind === "image" ? "images" : "rows";
   const parts = [
-    `Scored ${s.partitions - s.quarantined}/${s.partitions} partitions (${s.rows.toLocaleString("en-US")} rows)`,
-    `${Math.round(s.rowsPerSecond).toLocaleString("en-US")} rows/s with ${s.workers} worker(s)`,
+    `Scored ${s.partitions - s.quarantined}/${s.partitions} partitions (${s.rows.toLocaleString("en-US")} ${unit})`,
+    `${Math.round(s.rowsPerSecond).toLocaleString("en-US")} ${unit}/s with ${s.workers} worker(s)`,
     `${(s.durationMs / 1000).toFixed(1)} s`,
   ];
   if (s.skipped) parts.push(`${s.skipped} already committed, skipped`);
   if (s.quarantined) parts.push(`${s.quarantined} QUARANTINED (see quarantine/ and manifest.json)`);
+  if (s.quarantinedImages) parts.push(`${s.quarantinedImages} image(s) QUARANTINED (see quarantine/ and manifest.json)`);
+  if (s.ignoredFiles) parts.push(`${s.ignoredFiles} ${s.kind === "image" ? "CSV / Parquet" : "image"} file(s) not read (the model takes ${s.kind === "image" ? "images" : "CSV / Parquet rows"})`);
   return parts.join(", ");
 }

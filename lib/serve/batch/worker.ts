@@ -7,28 +7,27 @@
 // partition with a marker is done and skipped; one without is (re)scored from the start, its
 // results overwritten. A killed worker therefore leaves either nothing readers trust, or a whole
 // committed partition.
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { readFile, rename, rm } from "node:fs/promises";
 import { once } from "node:events";
-import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { FileStore, getJson, openStore, putJson, STORAGE_CONNECTION_STRING_ENV, type BlobStore } from "../../core/index.js";
-import { csvCell } from "./csv.js";
+import { copyValue, FileStore, getJson, openRandomAccess, openStore, putJson, STORAGE_CONNECTION_STRING_ENV, type BlobStore } from "../../core/index.js";
+import { ResultWriter, resultHeader } from "./csv.js";
 import { BatchScoringError } from "./errors.js";
 import {
-  BATCH_LAYOUT,
   assignPartitions,
   commitKey,
-  listPartitions,
   quarantineKey,
   quarantineReasonKey,
   resultKey,
   type CommitMarker,
   type Partition,
 } from "./layout.js";
+import { scoreImagePartition } from "./images.js";
+import { planBatchJob } from "./job.js";
 import { loadBatchModel, type BatchModel } from "./model.js";
-import { CorruptInput, loadHyparquet, readCsvBatches, readParquetBatches, type AsyncBufferLike, type RowBatch } from "./readers.js";
+import { temporaryResultFile } from "./commit.js";
+import { CorruptInput, readCsvBatches, readParquetBatches, type RowBatch } from "./readers.js";
 
 /** The environment variables a worker reads (worker-main.ts). */
 export const BATCH_ENV = {
@@ -38,6 +37,8 @@ export const BATCH_ENV = {
   input: "CUSTOM_AI_BATCH_INPUT",
   output: "CUSTOM_AI_BATCH_OUTPUT",
   batchSize: "CUSTOM_AI_BATCH_SIZE",
+  /** Image models: image keys per partition (default: what the job recorded, else 500). */
+  imagesPerPartition: "CUSTOM_AI_BATCH_IMAGES_PER_PARTITION",
   /** Test hook: after scoring this many rows (in whole batches), print `paused pid=<pid>` and hang. */
   pauseAfterRows: "CUSTOM_AI_BATCH_PAUSE_AFTER_ROWS",
 } as const;
@@ -53,6 +54,8 @@ export interface BatchWorkerConfig {
   output: string;
   /** Rows per ONNX Runtime call. Default 512. */
   batchSize?: number;
+  /** Image models: image keys per partition (default: what the job recorded, else 500). */
+  imagesPerPartition?: number;
   connectionString?: string;
   pauseAfterRows?: number;
   /** Where log lines go. Default console.log. */
@@ -64,6 +67,8 @@ export interface BatchWorkerResult {
   skipped: number;
   scored: number;
   quarantined: number;
+  /** Images quarantined one by one (image models). */
+  quarantinedImages: number;
   rows: number;
 }
 
@@ -91,6 +96,7 @@ export function batchWorkerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     input: need(BATCH_ENV.input),
     output: need(BATCH_ENV.output),
     batchSize: int(BATCH_ENV.batchSize, 1),
+    imagesPerPartition: int(BATCH_ENV.imagesPerPartition, 1),
     pauseAfterRows: int(BATCH_ENV.pauseAfterRows, 0),
     connectionString: env[STORAGE_CONNECTION_STRING_ENV]?.trim() || undefined,
   };
@@ -101,9 +107,16 @@ export async function runBatchWorker(config: BatchWorkerConfig): Promise<BatchWo
   const log = config.log ?? ((line: string) => console.log(line));
   const options = config.connectionString ? { connectionString: config.connectionString } : {};
   const [input, output] = await Promise.all([openStore(config.input, options), openStore(config.output, options)]);
-  const mine = assignPartitions(await listPartitions(input), config.rank, config.workers);
   const model = await loadBatchModel(config.model, options);
-  const result: BatchWorkerResult = { assigned: mine.length, skipped: 0, scored: 0, quarantined: 0, rows: 0 };
+  let mine: Partition[];
+  try {
+    // The same partitions in every worker: from the input listing and _job.json (job.ts).
+    mine = assignPartitions((await planBatchJob(input, output, model, config.imagesPerPartition)).partitions, config.rank, config.workers);
+  } catch (error) {
+    await model.release();
+    throw error;
+  }
+  const result: BatchWorkerResult = { assigned: mine.length, skipped: 0, scored: 0, quarantined: 0, quarantinedImages: 0, rows: 0 };
   const batchSize = config.batchSize ?? 512;
   let lastReport = 0;
   const report = (force = false) => {
@@ -129,11 +142,15 @@ export async function runBatchWorker(config: BatchWorkerConfig): Promise<BatchWo
         report(true);
         continue;
       }
-      const marker = await scorePartition(partition, { input, output, model, batchSize, rank: config.rank, onRows });
+      const context = { input, output, model, batchSize, rank: config.rank, onRows };
+      const marker = partition.format === "images" ? await scoreImagePartition(partition, context) : await scorePartition(partition, context);
       await putJson(output, commitKey(partition), marker);
       if (marker.status === "scored") result.scored++;
       else result.quarantined++;
-      log(`${marker.status} ${partition.key}: ${marker.rows} rows in ${marker.durationMs} ms${marker.error ? ` — ${marker.error}` : ""}`);
+      const bad = marker.quarantinedImages ?? [];
+      result.quarantinedImages += bad.length;
+      log(`${marker.status} ${partition.key}: ${marker.rows} ${partition.format === "images" ? "images" : "rows"} in ${marker.durationMs} ms${marker.error ? ` — ${marker.error}` : ""}`);
+      for (const q of bad) log(`quarantined ${q.reason}`);
       report(true);
     }
   } finally {
@@ -159,27 +176,19 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
   const out = createWriteStream(tmp);
   let writeError: Error | undefined;
   out.on("error", (error) => (writeError = error));
-  const write = async (text: string) => {
+  const write = async (text: string | Uint8Array) => {
     if (writeError) throw writeError;
     if (!out.write(text)) await once(out, "drain");
   };
+  const writer = new ResultWriter(model.labels);
   const width = model.features.length;
   let rows = 0;
   try {
-    await write(["id", "label", ...model.labels.map((l) => `p_${l}`)].map(csvCell).join(",") + "\n");
+    await write(resultHeader(model.labels));
     for await (const batch of await openBatches(input, partition, model.features, ctx.batchSize)) {
       const n = batch.ids.length;
       const probs = await model.score(batch.raw.subarray(0, n * width), n);
-      const k = model.labels.length;
-      let text = "";
-      for (let r = 0; r < n; r++) {
-        let best = 0;
-        for (let c = 1; c < k; c++) if (probs[r * k + c] > probs[r * k + best]) best = c;
-        const p: string[] = [];
-        for (let c = 0; c < k; c++) p.push(String(probs[r * k + c]));
-        text += `${csvCell(batch.ids[r])},${csvCell(model.labels[best])},${p.join(",")}\n`;
-      }
-      await write(text);
+      await write(Buffer.from(writer.rows(batch.ids, probs, n))); // a copy: the writer reuses its buffer
       rows += n;
       await ctx.onRows(n);
     }
@@ -190,8 +199,7 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
     await rm(tmp, { force: true });
     if (!(error instanceof CorruptInput)) throw error;
     // The whole partition goes to quarantine: rows scored before the bad one are dropped with it.
-    const bytes = await input.get(partition.key);
-    if (bytes) await output.put(quarantineKey(partition), bytes);
+    await copyValue(input, partition.key, output, quarantineKey(partition)); // streamed: a corrupt file may be big
     const reason = `${partition.key}: ${error.message}`;
     await putJson(output, quarantineReasonKey(partition), { partition: partition.key, reason, at: new Date().toISOString() });
     const committedAt = new Date().toISOString();
@@ -206,45 +214,18 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
   return { ...base, status: "scored", rows, output: resultKey(partition), committedAt: new Date().toISOString(), durationMs: Date.now() - started };
 }
 
-/** A fresh temporary file for a partition's results; removes those a killed attempt left. */
-async function temporaryResultFile(output: BlobStore, partition: Partition): Promise<string> {
-  // In the output folder for a folder (so the commit is a rename; FileStore.list hides ".tmp-"
-  // names), else in the OS temp folder.
-  const dir = output instanceof FileStore ? path.join(output.root, BATCH_LAYOUT.results) : path.join(os.tmpdir(), "custom-ai-batch");
-  await mkdir(dir, { recursive: true });
-  const stem = `${partition.name}.csv.tmp-`;
-  for (const name of await readdir(dir)) {
-    // Another live process's file (a second job on this machine, same partition name) is left alone.
-    const pid = Number(/^(\d+)-/.exec(name.slice(stem.length))?.[1]);
-    if (name.startsWith(stem) && (output instanceof FileStore || !isAlive(pid))) await rm(path.join(dir, name), { force: true });
-  }
-  return path.join(dir, `${stem}${process.pid}-${Date.now()}`);
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** The partition's rows in batches: streamed from disk for a folder; a Blob is downloaded whole first. */
+/**
+ * The partition's rows in batches, streamed from a folder or a Blob alike, never the whole file in
+ * memory: CSV as a byte stream; Parquet in byte ranges (its footer, then each row group's columns).
+ */
 async function openBatches(input: BlobStore, partition: Partition, features: string[], batchSize: number): Promise<AsyncGenerator<RowBatch>> {
-  const local = input instanceof FileStore ? path.join(input.root, partition.key) : undefined;
-  let bytes: Uint8Array | undefined;
-  if (!local) {
-    bytes = await input.get(partition.key);
-    if (!bytes) throw new BatchScoringError("NO_INPUT", `${input.url}/${partition.key} disappeared while the job ran: do not change the input while a job scores it.`);
-  }
+  const gone = () => new BatchScoringError("NO_INPUT", `${input.url}/${partition.key} disappeared while the job ran: do not change the input while a job scores it.`);
   if (partition.format === "parquet") {
-    const file: AsyncBufferLike = local
-      ? await (await loadHyparquet()).asyncBufferFromFile(local)
-      : { byteLength: bytes!.byteLength, slice: (start, end) => bytes!.slice(start, end).buffer };
+    const file = await openRandomAccess(input, partition.key);
+    if (!file) throw gone();
     return readParquetBatches(file, features, batchSize);
   }
-  const stream = local ? createReadStream(local) : Readable.from([Buffer.from(bytes!.buffer, bytes!.byteOffset, bytes!.byteLength)]);
+  const stream = await input.openRead(partition.key);
+  if (!stream) throw gone();
   return readCsvBatches(stream, features, batchSize);
 }

@@ -1,0 +1,42 @@
+// The result files of the commit protocol (see worker.ts): a temporary file per attempt, then one
+// atomic step to results/<name>.csv.
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { FileStore, type BlobStore } from "../../core/index.js";
+import { BATCH_LAYOUT, resultKey, type Partition } from "./layout.js";
+
+/** A fresh temporary file for a partition's results; removes those a killed attempt left. */
+export async function temporaryResultFile(output: BlobStore, partition: Partition): Promise<string> {
+  // In the output folder for a folder (so the commit is a rename; FileStore.list hides ".tmp-"
+  // names), else in the OS temp folder.
+  const dir = output instanceof FileStore ? path.join(output.root, BATCH_LAYOUT.results) : path.join(os.tmpdir(), "custom-ai-batch");
+  await mkdir(dir, { recursive: true });
+  const stem = `${partition.name}.csv.tmp-`;
+  for (const name of await readdir(dir)) {
+    // Another live process's file (a second job on this machine, same partition name) is left alone.
+    const pid = Number(/^(\d+)-/.exec(name.slice(stem.length))?.[1]);
+    if (name.startsWith(stem) && (output instanceof FileStore || !isAlive(pid))) await rm(path.join(dir, name), { force: true });
+  }
+  return path.join(dir, `${stem}${process.pid}-${Date.now()}`);
+}
+
+/** Moves a finished temporary file to results/<name>.csv: a rename in a folder, one blob upload on Blob storage. */
+export async function commitResultFile(output: BlobStore, tmp: string, partition: Partition): Promise<void> {
+  if (output instanceof FileStore) {
+    await rename(tmp, path.join(output.root, resultKey(partition)));
+  } else {
+    await output.put(resultKey(partition), await readFile(tmp)); // one blob upload: whole or nothing
+    await rm(tmp, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,192 @@
+// The server's OpenAPI 3.1 document, generated from the served model's metadata: the request
+// schemas name the model's features (in order), its row shape and its labels, so a client
+// generator or a fuzzer (schemathesis) sees exactly what this model takes.
+import type { ScoringModel } from "./model.js";
+
+type Schema = Record<string, unknown>;
+
+/** The image step of a model's metadata, when it takes images (lib/models imageInputStep). */
+function imageStep(model: ScoringModel): { width: number; height: number; channels: number } | undefined {
+  const step = model.metadata.preprocessing.find((p) => p.kind === "image") as { width?: unknown; height?: unknown; channels?: unknown } | undefined;
+  if (!step || typeof step.width !== "number" || typeof step.height !== "number") return undefined;
+  return { width: step.width, height: step.height, channels: typeof step.channels === "number" ? step.channels : 1 };
+}
+
+const finite: Schema = { type: "number", description: "a finite number (NaN and Infinity are refused)" };
+const errorBody: Schema = { type: "object", required: ["error"], properties: { error: { type: "string", description: "what is wrong and what to do" } } };
+
+/** One instance: the row's values flat, or nested as the input's shape. */
+function instanceSchema(model: ScoringModel): Schema {
+  const flat: Schema = { type: "array", items: finite, minItems: model.rowSize, maxItems: model.rowSize };
+  if (model.rowShape.length === 1) return { ...flat, description: model.features ? `values in this order: ${model.features.join(", ")}` : undefined };
+  const nested = model.rowShape.reduceRight<Schema>((inner, size) => ({ type: "array", items: inner, minItems: size, maxItems: size }), finite);
+  return { oneOf: [flat, nested], description: `one input of shape [${model.rowShape.join(", ")}], flat (row-major) or nested` };
+}
+
+function scoreRequestSchema(model: ScoringModel, maxRows: number): Schema {
+  const variants: Schema[] = [];
+  if (model.features) {
+    const record: Schema = {
+      type: "object",
+      additionalProperties: false,
+      required: model.features,
+      properties: Object.fromEntries(model.features.map((f) => [f, finite])),
+    };
+    variants.push(
+      { title: "records", type: "object", additionalProperties: false, required: ["records"], properties: { records: { type: "array", items: record, minItems: 1, maxItems: maxRows } } },
+      { ...record, title: "one record" },
+    );
+  }
+  variants.push({
+    title: "instances",
+    type: "object",
+    additionalProperties: false,
+    required: ["instances"],
+    properties: { instances: { type: "array", items: instanceSchema(model), minItems: 1, maxItems: maxRows } },
+  });
+  const image = imageStep(model);
+  if (image) {
+    variants.push({
+      title: "images",
+      type: "object",
+      additionalProperties: false,
+      required: ["images"],
+      properties: {
+        images: {
+          type: "array",
+          minItems: 1,
+          maxItems: maxRows,
+          items: { type: "string", contentEncoding: "base64", description: `a PNG or JPEG of ${image.width}×${image.height} pixels, base64 (a data: URL too)` },
+        },
+      },
+    });
+  }
+  return { oneOf: variants };
+}
+
+function predictionSchema(model: ScoringModel): Schema {
+  const labels = model.labels;
+  return {
+    type: "object",
+    properties: {
+      label: labels ? { type: "string", enum: labels } : { type: "string" },
+      probabilities: labels
+        ? { type: "object", additionalProperties: false, required: labels, properties: Object.fromEntries(labels.map((l) => [l, { type: "number", minimum: 0, maximum: 1 }])) }
+        : { type: "object", additionalProperties: { type: "number" } },
+      value: { type: "number", description: "the output of a single-output regression model" },
+      outputs: { type: "array", items: { type: "number" }, description: "the raw output row when no labels fit it" },
+    },
+  };
+}
+
+function v2TensorSchema(): Schema {
+  return {
+    type: "object",
+    required: ["name", "shape", "datatype", "data"],
+    properties: {
+      name: { type: "string" },
+      shape: { type: "array", items: { type: "integer", minimum: 1 } },
+      datatype: { type: "string" },
+      data: { type: "array" },
+      parameters: { type: "object" },
+    },
+  };
+}
+
+export interface OpenApiOptions {
+  /** Rows one request may carry (the server's maxQueue). */
+  maxRows: number;
+  /** Whether routes need the API key. */
+  apiKey: boolean;
+  /** The server's URL, when known. */
+  serverUrl?: string;
+}
+
+/** The OpenAPI 3.1 document of a scoring server serving `model`. */
+export function openApiDocument(model: ScoringModel, options: OpenApiOptions): Schema {
+  const json = (schema: Schema) => ({ "application/json": { schema } });
+  const errors = (...codes: number[]) =>
+    Object.fromEntries(
+      codes.map((c) => [
+        String(c),
+        {
+          description: {
+            400: "the body does not fit the model: the message names the field",
+            401: "missing or wrong API key",
+            404: "no such model",
+            413: "the body or the number of rows is over the limit",
+            415: "unsupported content type",
+            503: "the model is loading, or the queue is full (see Retry-After)",
+          }[c],
+          content: json({ $ref: "#/components/schemas/Error" }),
+        },
+      ]),
+    );
+  const image = imageStep(model);
+  const scoreContent: Record<string, unknown> = json({ $ref: "#/components/schemas/ScoreRequest" });
+  if (image) {
+    for (const type of ["image/png", "image/jpeg"]) scoreContent[type] = { schema: { type: "string", contentMediaType: type, description: `one ${image.width}×${image.height} image` } };
+  }
+  const security = options.apiKey ? [{ bearer: [] }, { apiKey: [] }] : [];
+  const open = { security: [] };
+  const name = model.name;
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: `Scoring server: ${name}`,
+      version: "1",
+      description:
+        `Scores model "${name}" (${model.metadata.task ?? "model"}; input ${model.inputName} [batch, ${model.rowShape.join(", ")}]) with ONNX Runtime. ` +
+        "POST /score takes records, instances" + (image ? ", images" : "") + "; the Open Inference Protocol (KServe V2) is under /v2.",
+    },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    security,
+    paths: {
+      "/score": {
+        post: {
+          operationId: "score",
+          summary: "Score one record or a batch",
+          requestBody: { required: true, content: scoreContent },
+          responses: {
+            200: { description: "one prediction per row, in order", content: json({ $ref: "#/components/schemas/ScoreResponse" }) },
+            ...errors(400, 401, 413, 415, 503),
+          },
+        },
+      },
+      "/healthz": { get: { operationId: "healthz", summary: "Liveness", ...open, responses: { 200: { description: "the process is up" } } } },
+      "/readyz": { get: { operationId: "readyz", summary: "Readiness: the model is loaded and warmed up", ...open, responses: { 200: { description: "ready" }, 503: { description: "loading, or failed to load" } } } },
+      "/metrics": { get: { operationId: "metrics", summary: "Prometheus metrics", responses: { 200: { description: "text exposition format", content: { "text/plain": { schema: { type: "string" } } } } } } },
+      "/openapi.json": { get: { operationId: "openapi", summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } } },
+      "/v2/health/live": { get: { operationId: "v2Live", ...open, responses: { 200: { description: "live" } } } },
+      "/v2/health/ready": { get: { operationId: "v2Ready", ...open, responses: { 200: { description: "ready" }, 503: { description: "not ready" } } } },
+      [`/v2/models/${name}`]: { get: { operationId: "v2ModelMetadata", responses: { 200: { description: "model metadata (V2)" }, ...errors(401, 404, 503) } } },
+      [`/v2/models/${name}/ready`]: { get: { operationId: "v2ModelReady", responses: { 200: { description: "ready" }, ...errors(401, 404, 503) } } },
+      [`/v2/models/${name}/infer`]: {
+        post: {
+          operationId: "v2Infer",
+          summary: "Open Inference Protocol infer (JSON tensors)",
+          requestBody: {
+            required: true,
+            content: json({
+              type: "object",
+              required: ["inputs"],
+              properties: { id: { type: "string" }, inputs: { type: "array", items: v2TensorSchema(), minItems: 1, maxItems: 1 }, outputs: { type: "array", items: { type: "object", properties: { name: { type: "string" } } } } },
+            }),
+          },
+          responses: { 200: { description: "outputs as tensors" }, ...errors(400, 401, 404, 413, 503) },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        ScoreRequest: scoreRequestSchema(model, options.maxRows),
+        ScoreResponse: { type: "object", required: ["model", "predictions"], properties: { model: { type: "string" }, predictions: { type: "array", items: predictionSchema(model) } } },
+        Error: errorBody,
+      },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer" },
+        apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
+      },
+    },
+  };
+}

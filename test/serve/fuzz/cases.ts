@@ -14,6 +14,8 @@ export interface FuzzTarget {
   /** Server limits, to aim just over them. */
   bodyLimit: number;
   maxRows: number;
+  /** For an image model: valid PNG files of the model's size (the rest is mutated from them). */
+  image?: { width: number; height: number; png(i: number): Uint8Array; wrongSize(i: number): Uint8Array };
 }
 
 export type Category =
@@ -27,7 +29,8 @@ export type Category =
   | "random-bytes"
   | "content-type"
   | "malformed-http"
-  | "slow-body";
+  | "slow-body"
+  | "hostile-image";
 
 export interface FuzzCase {
   category: Category;
@@ -39,6 +42,8 @@ export interface FuzzCase {
   expectOk?: boolean;
   /** Malformed HTTP may be answered by a closed connection instead of a 4xx. */
   mayClose?: boolean;
+  /** A mutated image that may still decode (a flipped pixel byte): 200 or a 4xx are both right. */
+  mayScore?: boolean;
 }
 
 const CRLF = "\r\n";
@@ -116,8 +121,19 @@ export function generateCases(target: FuzzTarget, count: number, seed: number, o
     return pick([{ inputs: [input] }, { inputs: input }, { inputs: [input, input] }, { inputs: [] }, [input], { inputs: [input], outputs: [{ name: 7 }] }, { id: 5, inputs: [input] }]);
   }
 
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+  const image = target.image;
   const valid = (): FuzzCase => {
     const i = int(100);
+    if (image) {
+      const png = image.png(i);
+      const body = pick([
+        () => post(score, Buffer.from(png), "image/png"),
+        () => json(score, { images: [b64(png), `data:image/png;base64,${b64(image.png(i + 1))}`] }),
+        () => json(infer, { inputs: [{ name: target.inputName, shape: [1], datatype: "BYTES", data: [b64(png)] }] }),
+      ])();
+      return { category: "valid", chunks: [body], expectOk: true };
+    }
     const body = pick([
       () => json(score, target.record(i)),
       () => json(score, { records: [target.record(i), target.record(i + 1)] }),
@@ -126,7 +142,7 @@ export function generateCases(target: FuzzTarget, count: number, seed: number, o
     return { category: "valid", chunks: [body], expectOk: true };
   };
 
-  const generators: Record<Exclude<Category, "valid" | "slow-body">, () => FuzzCase> = {
+  const generators: Partial<Record<Exclude<Category, "valid" | "slow-body">, () => FuzzCase>> = {
     "random-json": () => {
       const v = randomJson();
       // A random object could, by chance, be a valid record: wrap it so that it never is.
@@ -152,11 +168,11 @@ export function generateCases(target: FuzzTarget, count: number, seed: number, o
     }),
     "broken-v2": () => ({ category: "broken-v2", chunks: [json(infer, brokenV2())] }),
     huge: () => {
-      const width = target.features.length;
+      const width = target.features.length || (image ? image.width * image.height : 1);
       const kind = int(5);
       if (kind === 0) {
         // Over the body limit.
-        const rows = Math.ceil(target.bodyLimit / (width * 4)) + 10;
+        const rows = Math.ceil(target.bodyLimit / (width * 2)) + 10; // "1," per value
         return { category: "huge", chunks: [json(score, { instances: Array.from({ length: rows }, () => Array(width).fill(1)) })] };
       }
       if (kind === 1) return { category: "huge", chunks: [json(score, { instances: Array.from({ length: target.maxRows + 1 + int(50) }, () => Array(width).fill(1)) })] };
@@ -225,13 +241,51 @@ export function generateCases(target: FuzzTarget, count: number, seed: number, o
       return { category: "malformed-http", chunks: [Buffer.from(raw, "latin1")], mayClose: true };
     },
   };
+  // Images cut, patched and lied about: every one refused (or, for a flipped pixel byte that still
+  // decodes, scored), never a crash, never a decoded bomb.
+  const hostileImage = (): FuzzCase => {
+    const png = Buffer.from(image ? image.png(int(100)) : Buffer.from("89504e470d0a1a0a", "hex"));
+    const mutate = pick([
+      () => ({ bytes: png.subarray(0, 8 + int(Math.max(1, png.length - 9))) }),
+      () => {
+        const b = Buffer.from(png);
+        const at = 8 + int(b.length - 8);
+        b[at] ^= 1 << int(8);
+        return { bytes: b, mayScore: true };
+      },
+      () => {
+        // IHDR claims 100000×100000 (the CRC is then wrong too).
+        const b = Buffer.from(png);
+        b.writeUInt32BE(100_000, 16);
+        b.writeUInt32BE(100_000, 20);
+        return { bytes: b };
+      },
+      () => ({ bytes: Buffer.from(image ? image.wrongSize(int(100)) : png) }),
+      () => ({ bytes: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(Array.from({ length: int(400) }, () => int(256)))]) }),
+      () => ({ bytes: Buffer.from("GIF89a\x01\x00\x01\x00", "latin1") }),
+      () => ({ bytes: Buffer.alloc(0) }),
+    ])();
+    const bytes: Buffer = mutate.bytes;
+    const how = int(4);
+    const chunk =
+      how === 0
+        ? post(score, bytes, pick(["image/png", "image/jpeg"]))
+        : how === 1
+          ? json(score, { images: [b64(bytes)] })
+          : how === 2
+            ? json(infer, { inputs: [{ name: target.inputName, shape: [1], datatype: "BYTES", data: [b64(bytes)] }] })
+            : json(score, { images: pick([[7], [null], "x", [{}], [`data:text/plain;base64,${b64(bytes)}`], Array(target.maxRows + 1).fill(b64(bytes))]) });
+    return { category: "hostile-image", chunks: [chunk], mayScore: "mayScore" in mutate && how < 3 };
+  };
+  if (image) generators["hostile-image"] = hostileImage;
   const kinds = Object.keys(generators) as (keyof typeof generators)[];
   const out: FuzzCase[] = [];
-  for (let i = 0; i < count; i++) out.push(rand() < 0.08 ? valid() : generators[pick(kinds)]());
+  for (let i = 0; i < count; i++) out.push(rand() < 0.08 ? valid() : generators[pick(kinds)]!());
   // Slow bodies: headers at once, then a byte now and then, slower than the request time-out.
   for (let i = 0; i < (options.slow ?? 0); i++) {
-    const body = Buffer.from(JSON.stringify(target.record(i)));
-    const head = Buffer.from(`POST ${score} HTTP/1.1\r\nHost: fuzz\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    const body = image ? Buffer.from(image.png(i)) : Buffer.from(JSON.stringify(target.record(i)));
+    const type = image ? "image/png" : "application/json";
+    const head = Buffer.from(`POST ${score} HTTP/1.1\r\nHost: fuzz\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
     const drip = Array.from({ length: Math.min(body.length, 40) }, (_, k) => body.subarray(k, k + 1));
     out.push({ category: "slow-body", chunks: [head, ...drip], delayMs: options.slowDelayMs ?? 250 });
   }

@@ -6,9 +6,9 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { generateCases, type FuzzTarget } from "./cases.js";
+import { generateCases } from "./cases.js";
 import { runFuzz } from "./client.js";
-import { FEATURES, record, saveTinyModel } from "../server-helpers.js";
+import { fuzzModel, fuzzTarget, type FuzzModel } from "./targets.js";
 
 const { values } = parseArgs({
   options: {
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: String(Date.now() % 1_000_000) },
     concurrency: { type: "string", default: "32" },
     slow: { type: "string", default: "40" },
+    model: { type: "string", default: "tabular" },
   },
 });
 const requests = Number(values.requests);
@@ -33,7 +34,9 @@ const pct = (xs: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
 
-const model = await saveTinyModel();
+if (values.model !== "tabular" && values.model !== "image") throw new Error(`--model takes tabular or image, not ${values.model}`);
+const kind = values.model as FuzzModel;
+const model = await fuzzModel(kind);
 const child = spawn(
   process.execPath,
   ["bin/custom-ai.mjs", "serve", "--model", model.dir, "--port", "0", "--log-level", "error", "--body-limit", String(BODY_LIMIT), "--max-queue", String(MAX_QUEUE), "--request-timeout-ms", String(REQUEST_TIMEOUT_MS)],
@@ -50,11 +53,11 @@ const url = await new Promise<string>((resolve, reject) => {
   }, 50);
 });
 const port = Number(new URL(url).port);
-const meta = (await (await fetch(`${url}/v2/models/tiny-classifier`)).json()) as { inputs: { name: string }[] };
-const target: FuzzTarget = { model: "tiny-classifier", inputName: meta.inputs[0].name, features: FEATURES, record, bodyLimit: BODY_LIMIT, maxRows: MAX_QUEUE };
+const meta = (await (await fetch(`${url}/v2/models/${model.name}`)).json()) as { inputs: { name: string }[] };
+const target = fuzzTarget(kind, model.name, meta.inputs[0].name, { bodyLimit: BODY_LIMIT, maxRows: MAX_QUEUE });
 
 const cases = generateCases(target, requests, seed, { slow: Number(values.slow), slowDelayMs: 400 });
-console.log(`fuzzing ${url} (pid ${child.pid}) with ${cases.length} requests, seed ${seed}, ${values.concurrency} at a time`);
+console.log(`fuzzing ${url} (${kind} model ${model.name}, pid ${child.pid}) with ${cases.length} requests, seed ${seed}, ${values.concurrency} at a time`);
 const rssBefore = rssMb(child.pid!);
 const t0 = Date.now();
 const report = await runFuzz(port, cases, {
@@ -82,5 +85,5 @@ if (!alive) console.log(`The server died; its stderr:\n${stderr.slice(-3000)}`);
 const ok = report.violations.length === 0 && alive && fiveXx === 0 && code === 0;
 console.log(ok ? "PASS: every hostile request got a 4xx (or a closed connection for broken HTTP framing), no stack traces, no 5xx." : `FAIL: ${report.violations.length} violation(s)${alive ? "" : ", the server died"}${fiveXx ? `, ${fiveXx} 5xx` : ""}`);
 mkdirSync(path.join("out", "fuzz"), { recursive: true });
-writeFileSync(path.join("out", "fuzz", "report.json"), JSON.stringify({ seed, requests: cases.length, seconds, rssBefore, rssAfter, fiveXx, alive, exitCode: code, ...report, okLatencyMs: undefined }, null, 2) + "\n");
+writeFileSync(path.join("out", "fuzz", `report-${kind}.json`), JSON.stringify({ model: kind, seed, requests: cases.length, seconds, rssBefore, rssAfter, fiveXx, alive, exitCode: code, ...report, okLatencyMs: undefined }, null, 2) + "\n");
 process.exitCode = ok ? 0 : 1;

@@ -5,6 +5,7 @@
 // storage: the message says what to do; running it again resumes); 2 usage errors.
 import { Command, InvalidArgumentError } from "commander";
 import { isCustomAiError } from "../core/errors.js";
+import { executionProviderOption } from "./execution-provider-option.js";
 
 /** The exit code of `custom-ai score` when some partitions were quarantined. */
 export const SCORE_QUARANTINED_EXIT = 3;
@@ -24,6 +25,7 @@ export function scoreCommand(setExit: (code: number) => void): Command {
     .option("--workers <n>", "worker processes", positiveInt("--workers"), 2)
     .option("--batch-size <n>", "rows per ONNX Runtime call", positiveInt("--batch-size"), 512)
     .option("--images-per-partition <n>", "image models: images per partition (default 500, or what the job recorded)", positiveInt("--images-per-partition"))
+    .addOption(executionProviderOption())
     .option("--log", "print the workers' log lines")
     .option("--json", "print the summary as JSON on stdout")
     .action(async (o) => {
@@ -37,6 +39,7 @@ export function scoreCommand(setExit: (code: number) => void): Command {
           workers: o.workers,
           batchSize: o.batchSize,
           imagesPerPartition: o.imagesPerPartition,
+          executionProvider: o.executionProvider,
           log: Boolean(o.log),
         });
         if (o.json) process.stdout.write(JSON.stringify({ ...summary, manifest: undefined }, null, 2) + "\n");

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { loadConfig } from "../core/config.js";
 import { isCustomAiError } from "../core/errors.js";
+import { executionProviderOption } from "./execution-provider-option.js";
 
 const wholeNumber = (flag: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -25,12 +26,14 @@ export function serveCommand(setExit: (code: number) => void): Command {
     .option("--port <n>", "port to listen on (0: any free port)", wholeNumber("--port", 0), 8080)
     .option("--host <host>", "address to listen on (0.0.0.0 for all)", "127.0.0.1")
     .option("--max-batch <n>", "rows per ONNX Runtime run at most", wholeNumber("--max-batch", 1), 32)
-    .option("--max-wait-ms <ms>", "how long a request waits for others to share its run", milliseconds, 2)
+    .option("--max-wait-ms <ms>", "how long a request waits for others to share its run (0: only those arriving together)", milliseconds, 0)
+    .option("--intra-op-threads <n>", "ONNX Runtime threads per run (1: on the event loop's thread)", wholeNumber("--intra-op-threads", 1), 1)
     .option("--max-queue <n>", "rows that may wait before requests get 503", wholeNumber("--max-queue", 1), 256)
     .option("--api-key <key>", "require this key (Authorization: Bearer or x-api-key); default $SCORING_API_KEY")
     .option("--no-auth", "serve without an API key even on the Azure target (e.g. behind a gateway that authenticates)")
     .option("--body-limit <bytes>", "largest request body (413 above it)", wholeNumber("--body-limit", 1), 1024 * 1024)
     .option("--request-timeout-ms <ms>", "time a client has to send a whole request (408 after it)", wholeNumber("--request-timeout-ms", 1), 30_000)
+    .addOption(executionProviderOption())
     .option("--log-level <level>", "pino log level", "info")
     .action(async (o) => {
       let server;
@@ -51,6 +54,8 @@ export function serveCommand(setExit: (code: number) => void): Command {
           maxBatch: o.maxBatch,
           maxWaitMs: o.maxWaitMs,
           maxQueue: o.maxQueue,
+          intraOpThreads: o.intraOpThreads,
+          executionProvider: o.executionProvider,
           apiKey: o.auth === false ? undefined : apiKey,
           bodyLimit: o.bodyLimit,
           requestTimeoutMs: o.requestTimeoutMs,
@@ -83,8 +88,9 @@ export function serveCommand(setExit: (code: number) => void): Command {
           return setExit(1);
         }
         process.stderr.write(`Scoring server on ${address} (model loading from ${o.model}; GET /readyz says when it is ready)\n`);
+        let provider = "";
         const failed = await app.scoring.loaded.then(
-          () => false,
+          (m) => ((provider = m.executionProvider.name), false),
           (e: Error) => {
             process.stderr.write(`custom-ai: ${e.message}\n`);
             return true;
@@ -94,7 +100,7 @@ export function serveCommand(setExit: (code: number) => void): Command {
           await app.close();
           return setExit(1);
         }
-        process.stderr.write(`Model ready: ${address}/score\n`);
+        process.stderr.write(`Model ready: ${address}/score (execution provider: ${provider})\n`);
         await stopped;
         await stopping;
         setExit(0);

@@ -47,13 +47,21 @@ export class MicroBatcher {
     return this.queuedRows;
   }
 
+  /** True when not one more row fits: a request can be refused before its body is read. */
+  get full(): boolean {
+    return this.queuedRows >= this.o.maxQueue;
+  }
+
+  /** The 503 of a full queue (counted as a rejection), for a request refused before it is parsed. */
+  busy(): RequestError {
+    this.stats.rejected++;
+    // One run's worth of waiting, rounded up to whole seconds as Retry-After needs.
+    return new RequestError(503, `The server is busy: ${this.queuedRows} rows are waiting (limit ${this.o.maxQueue}). Retry shortly.`, 1);
+  }
+
   /** Queues rows; resolves with this request's slice of the output. Throws 503 when full. */
   submit(data: Float32Array, rows: number): Promise<{ data: Float32Array; width: number }> {
-    if (this.queuedRows + rows > this.o.maxQueue) {
-      this.stats.rejected++;
-      // One run's worth of waiting, rounded up to whole seconds as Retry-After needs.
-      throw new RequestError(503, `The server is busy: ${this.queuedRows} rows are waiting (limit ${this.o.maxQueue}). Retry shortly.`, 1);
-    }
+    if (this.queuedRows + rows > this.o.maxQueue) throw this.busy();
     return new Promise((resolve, reject) => {
       this.queue.push({ data, rows, since: Date.now(), resolve, reject });
       this.queuedRows += rows;

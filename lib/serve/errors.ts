@@ -4,7 +4,8 @@ import { CustomAiError } from "../core/index.js";
  * Thrown by the scoring server when it starts. Codes: MODEL_NOT_FOUND (no model.onnx or
  * metadata.json in the folder), BAD_MODEL (ONNX Runtime cannot load it, or it does not fit its
  * metadata), UNSUPPORTED_PREPROCESSING (a metadata preprocessing step the server cannot apply),
- * BAD_OPTION (an invalid server option).
+ * BAD_OPTION (an invalid server option), EXECUTION_PROVIDER (the ONNX Runtime provider asked for,
+ * e.g. cuda, cannot run here: the message says what is missing).
  */
 export class ServeError extends CustomAiError {}
 

@@ -11,6 +11,23 @@ export { toPrediction, type Prediction } from "./postprocess.js";
 export { compilePreprocessing, type RowTransform } from "./preprocess.js";
 export { v2ModelMetadata, parseV2Infer, V2_NUMERIC_DATATYPES } from "./v2.js";
 export { ServeError, RequestError } from "./errors.js";
+export {
+  resolveExecutionProvider,
+  parseExecutionProvider,
+  describeExecutionProvider,
+  probeProvider,
+  findCudaProvider,
+  ortBindingDir,
+  EXECUTION_PROVIDER_CHOICES,
+  CUDA_INSTALLER,
+  CUDA_PROVIDER_FILES,
+  CUDA_MANIFEST_FILE,
+  type ExecutionProviderChoice,
+  type ExecutionProviderName,
+  type ResolvedExecutionProvider,
+  type CudaProviderManifest,
+  type ProbeResult,
+} from "./execution-providers.js";
 export { createImageDecoder, readImageHeader, decodeBase64Image, ImageInputError, type ImageDecoder, type ImageHeader, type ImageProblem } from "./image/index.js";
 // The batch scorer (lib/serve/batch). METADATA_FILE is exported above with the same value.
 export * from "./batch/index.js";

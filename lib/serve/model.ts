@@ -8,6 +8,7 @@ import { openStore, parseStorageUrl, type OpenStoreOptions } from "../core/index
 import { validateMetadata, type ModelMetadata } from "../models/metadata.js";
 import { findImageStep, type ImageInputStep } from "../models/preprocessing.js";
 import { ServeError } from "./errors.js";
+import { resolveExecutionProvider, type ExecutionProviderChoice, type ResolvedExecutionProvider } from "./execution-providers.js";
 import { createImageDecoder, type ImageDecoder } from "./image/index.js";
 import { compilePreprocessing, type RowTransform } from "./preprocess.js";
 
@@ -32,6 +33,8 @@ export interface ScoringModel {
   decodeImage?: ImageDecoder;
   /** Scales raw rows in place as metadata.json's preprocessing says (nothing for image models: decoding scales). */
   preprocess: RowTransform;
+  /** The ONNX Runtime execution provider that scores (cpu, cuda, webgpu), and why, after `auto`. */
+  executionProvider: ResolvedExecutionProvider;
   /** Runs `rows` preprocessed rows; returns the output and its width per row. */
   run(data: Float32Array, rows: number): Promise<{ data: Float32Array; width: number }>;
   release(): Promise<void>;
@@ -61,12 +64,14 @@ export interface LoadScoringModelOptions {
   interOpThreads?: number;
   /** Credentials for a Blob Storage URL (default: AZURE_STORAGE_CONNECTION_STRING, Azurite's key, or DefaultAzureCredential). */
   storage?: OpenStoreOptions;
+  /** cpu (default), cuda, webgpu, or auto (cuda when it loads, else cpu): see execution-providers.ts. */
+  executionProvider?: ExecutionProviderChoice;
 }
 
 /**
  * Loads model.onnx + metadata.json from a folder or a storage URL (Azure Blob, Azurite, file://).
- * Throws ServeError MODEL_NOT_FOUND, BAD_MODEL or UNSUPPORTED_PREPROCESSING, or ModelError
- * BAD_METADATA for invalid metadata.
+ * Throws ServeError MODEL_NOT_FOUND, BAD_MODEL, UNSUPPORTED_PREPROCESSING or EXECUTION_PROVIDER
+ * (the provider asked for cannot run here), or ModelError BAD_METADATA for invalid metadata.
  */
 export async function loadScoringModel(location: string, options: LoadScoringModelOptions = {}): Promise<ScoringModel> {
   checkModelDir(location);
@@ -94,13 +99,17 @@ export async function loadScoringModel(location: string, options: LoadScoringMod
   const preprocess = compilePreprocessing(metadata.preprocessing, rowSize, metaPath);
   const image = findImageStep(metadata.preprocessing);
 
+  const ep = await resolveExecutionProvider(options.executionProvider ?? "cpu");
   let session: ort.InferenceSession;
   try {
-    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all" };
+    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", executionProviders: ep.executionProviders };
     if (options.intraOpThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpThreads;
     if (options.interOpThreads !== undefined) sessionOptions.interOpNumThreads = options.interOpThreads;
     session = await ort.InferenceSession.create(onnxBytes, sessionOptions);
   } catch (e) {
+    if (ep.name !== "cpu") {
+      throw new ServeError("EXECUTION_PROVIDER", `ONNX Runtime cannot load ${modelPath} on the ${ep.name} execution provider: ${(e as Error).message.replace(/\.+$/, "")}. Try --execution-provider cpu.`, { cause: e });
+    }
     throw new ServeError("BAD_MODEL", `ONNX Runtime cannot load ${modelPath}: ${(e as Error).message.replace(/\.+$/, "")}. Export it again with exportOnnx.`, { cause: e });
   }
   const inputName = session.inputNames[0];
@@ -120,6 +129,7 @@ export async function loadScoringModel(location: string, options: LoadScoringMod
     outputName,
     ...(image ? { image, decodeImage: createImageDecoder(image, metadata.name) } : {}),
     preprocess,
+    executionProvider: ep,
     async run(data, rows) {
       const feeds = { [inputName]: new ort.Tensor("float32", data, [rows, ...dims]) };
       const result = await session.run(feeds);

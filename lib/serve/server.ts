@@ -6,6 +6,7 @@ import type { OpenStoreOptions } from "../core/index.js";
 import { MicroBatcher, type BatcherStats } from "./batcher.js";
 import { RequestError, ServeError } from "./errors.js";
 import { ServerMetrics } from "./metrics.js";
+import { describeExecutionProvider, type ExecutionProviderChoice } from "./execution-providers.js";
 import { checkModelDir, loadScoringModel, type ScoringModel } from "./model.js";
 import { parseScoreBody, type ParsedRows } from "./parse-request.js";
 import { toPrediction, type Prediction } from "./postprocess.js";
@@ -23,7 +24,10 @@ export interface ScoringServerOptions {
   storage?: OpenStoreOptions;
   /** Rows per ONNX Runtime run at most. Default 32. */
   maxBatch?: number;
-  /** How long a request may wait for others to share its run. Default 2 ms. */
+  /**
+   * How long a request may wait for others to share its run. Default 0: no waiting, a run takes
+   * the requests that arrived in the same turn of the event loop (and those queued behind a run).
+   */
   maxWaitMs?: number;
   /** Rows that may wait before requests are refused with 503. Default 256. */
   maxQueue?: number;
@@ -40,8 +44,13 @@ export interface ScoringServerOptions {
   logger?: FastifyServerOptions["logger"];
   /** Also export Node's process metrics (default false: tests run many servers). */
   defaultMetrics?: boolean;
-  /** ONNX Runtime intra-op threads (default: its own choice). */
+  /**
+   * ONNX Runtime intra-op threads. Default 1: the run happens on the event loop's thread, and a
+   * pool spinning beside it takes the cores that HTTP and JSON need (scale with processes instead).
+   */
   intraOpThreads?: number;
+  /** ONNX Runtime execution provider: cpu (default), cuda, webgpu, or auto (cuda when it loads, else cpu). */
+  executionProvider?: ExecutionProviderChoice;
 }
 
 /** What the server adds to its fastify instance, as `server.scoring`. */
@@ -51,7 +60,7 @@ export interface ScoringHandle {
   isReady(): boolean;
   stats(): BatcherStats;
   metrics: ServerMetrics;
-  options: Required<Omit<ScoringServerOptions, "apiKey" | "logger" | "intraOpThreads" | "storage">>;
+  options: Required<Omit<ScoringServerOptions, "apiKey" | "logger" | "intraOpThreads" | "storage" | "executionProvider">>;
 }
 
 export type ScoringServer = FastifyInstance & { scoring: ScoringHandle };
@@ -98,7 +107,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
   const opts = {
     modelDir: options.modelDir,
     maxBatch: positive("maxBatch", options.maxBatch ?? 32, true),
-    maxWaitMs: positive("maxWaitMs", options.maxWaitMs ?? 2, false),
+    maxWaitMs: positive("maxWaitMs", options.maxWaitMs ?? 0, false),
     maxQueue: positive("maxQueue", options.maxQueue ?? 256, true),
     bodyLimit: positive("bodyLimit", options.bodyLimit ?? 1024 * 1024, true),
     requestTimeoutMs: positive("requestTimeoutMs", options.requestTimeoutMs ?? 30_000, true),
@@ -122,7 +131,8 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
   let batcher: MicroBatcher | undefined;
   let loadError: Error | undefined;
   const loaded = (async () => {
-    const m = await loadScoringModel(opts.modelDir, { intraOpThreads: options.intraOpThreads, storage: options.storage });
+    const m = await loadScoringModel(opts.modelDir, { intraOpThreads: options.intraOpThreads ?? 1, storage: options.storage, executionProvider: options.executionProvider });
+    if (m.executionProvider.fallbackReason) app.log.warn({ executionProvider: m.executionProvider.name }, `execution provider ${describeExecutionProvider(m.executionProvider)}`);
     const b = new MicroBatcher({
       maxBatch: opts.maxBatch,
       maxWaitMs: opts.maxWaitMs,
@@ -140,7 +150,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
     await m.run(new Float32Array(m.rowSize * opts.maxBatch), opts.maxBatch);
     model = m;
     batcher = b;
-    app.log.info({ model: m.name, input: m.inputName, rowShape: m.rowShape, maxBatch: opts.maxBatch }, "model loaded and warmed up");
+    app.log.info({ model: m.name, input: m.inputName, rowShape: m.rowShape, maxBatch: opts.maxBatch, executionProvider: m.executionProvider.name }, "model loaded and warmed up");
     return m;
   })();
   loaded.catch((e: Error) => {
@@ -201,6 +211,15 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
     }
   });
 
+  // Load shedding: while the queue is full, a scoring request gets its 503 before its body is read,
+  // parsed or decoded, so that refusing stays cheap however many clients press (after auth: 401 first).
+  const SCORING_ROUTES = new Set(["/score", "/v2/models/:name/infer"]);
+  app.addHook("onRequest", async (req) => {
+    if (!batcher?.full || req.method !== "POST" || !SCORING_ROUTES.has(req.routeOptions.url ?? "")) return;
+    metrics.rejected.inc();
+    throw batcher.busy();
+  });
+
   app.addHook("onResponse", async (req, reply) => {
     const routeUrl = req.routeOptions.url ?? "unmatched";
     metrics.requests.inc({ method: req.method, route: routeUrl, status: String(reply.statusCode) });
@@ -240,7 +259,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
 
   route("GET", "/healthz", async () => ({ status: "ok" }));
   route("GET", "/readyz", async (_req, reply) => {
-    if (model) return { status: "ready", model: model.name };
+    if (model) return { status: "ready", model: model.name, executionProvider: model.executionProvider.name };
     reply.code(503);
     return loadError ? { status: "failed", error: loadError.message } : { status: "loading" };
   });

@@ -7,12 +7,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { batchScoringSuite } from "./batch-scoring.bench.js";
 import { notebookRunnerSuite } from "./notebook-runner.bench.js";
 import { servingRealtimeSuite } from "./serving-realtime.bench.js";
 import { trainingSuite } from "./training.bench.js";
 import type { BenchSuite } from "./suite.js";
 
-const SUITES: BenchSuite[] = [notebookRunnerSuite, trainingSuite, servingRealtimeSuite];
+const SUITES: BenchSuite[] = [notebookRunnerSuite, trainingSuite, servingRealtimeSuite, batchScoringSuite];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const wanted = process.argv.slice(2);

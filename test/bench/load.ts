@@ -33,6 +33,7 @@ export interface LoadOptions {
 export interface Latency {
   count: number;
   /** ms */
+  mean: number;
   p50: number;
   p99: number;
   max: number;
@@ -61,10 +62,10 @@ export interface LoadResult {
 
 /** Exact percentile of latencies (ms). */
 export function percentiles(values: number[]): Latency {
-  if (values.length === 0) return { count: 0, p50: NaN, p99: NaN, max: NaN };
+  if (values.length === 0) return { count: 0, mean: NaN, p50: NaN, p99: NaN, max: NaN };
   const s = Float64Array.from(values).sort();
   const at = (q: number) => s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
-  return { count: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
+  return { count: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] };
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -77,8 +78,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const started = Date.now();
   const cpu0 = process.cpuUsage();
   const server0 = o.serverPid ? treeUsage(o.serverPid).cpuS : 0;
+  // Latency from each client's last request to its answer, not autocannon's own: against a server
+  // that closes the connection after each answer (gunicorn's sync worker), autocannon writes one
+  // request into the closing socket, sends another on the new connection, and then times the
+  // answer from the lost one, a drift that grows with every reconnect.
+  const sentAt = new Map<autocannon.Client, number>();
   const options: autocannon.Options = {
     url: o.url,
+    setupClient: (client) => void (client as unknown as NodeJS.EventEmitter).on("request", () => sentAt.set(client, performance.now())),
     connections: o.connections,
     pipelining: 1,
     duration: o.durationS,
@@ -116,7 +123,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
-    instance.on("response", (_client, status, _bytes, ms) => onResponse(status, ms));
+    instance.on("response", (client, status) => onResponse(status, performance.now() - sentAt.get(client)!));
   });
   const elapsed = (Date.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);

@@ -7,13 +7,14 @@ import getPort from "get-port";
 import { ensureVenv, type PeerVenv } from "./peer-venv.js";
 import { startServer, type ServerProcess } from "./server-process.js";
 
-export type ServerKind = "ours" | "fastapi" | "flask" | "mlserver";
+export type ServerKind = "ours" | "fastapi" | "flask" | "mlserver" | "floor";
 
 export const SERVER_LABEL: Record<ServerKind, string> = {
   ours: "ours (fastify + onnxruntime-node)",
   fastapi: "FastAPI + uvicorn + onnxruntime",
   flask: "Flask + gunicorn (sync) + onnxruntime",
   mlserver: "Seldon MLServer + onnxruntime runtime",
+  floor: "HTTP floor: fastify, JSON in/out, no model",
 };
 
 // Pinned; onnxruntime is the version of onnxruntime-node in package.json (the same kernels).
@@ -53,8 +54,8 @@ export interface LaunchOptions {
   peers: Peers;
   /** Extra `custom-ai serve` flags (ours only), e.g. ["--max-queue", "32"]. */
   oursArgs?: string[];
-  /** ORT intra-op threads for the Python peers (ORT_INTRA_OP_THREADS); default: ORT's own choice, as ours. */
-  ortThreads?: number;
+  /** ONNX Runtime intra-op threads of every server (ours: --intra-op-threads; the peers: ORT_INTRA_OP_THREADS). */
+  ortThreads: number;
 }
 
 /** Starts one server; throws (with its output) when it cannot start or become ready. */
@@ -62,7 +63,7 @@ export async function launch(kind: ServerKind, o: LaunchOptions): Promise<Server
   const port = await getPort({ host: "127.0.0.1" });
   const url = `http://127.0.0.1:${port}`;
   const peersDir = path.join(o.root, "test", "bench", "peers");
-  const env: NodeJS.ProcessEnv = { MODEL_DIR: o.modelDir, PYTHONUNBUFFERED: "1", ...(o.ortThreads ? { ORT_INTRA_OP_THREADS: String(o.ortThreads) } : {}) };
+  const env: NodeJS.ProcessEnv = { MODEL_DIR: o.modelDir, PYTHONUNBUFFERED: "1", ORT_INTRA_OP_THREADS: String(o.ortThreads) };
   const venv = (which: "python" | "mlserver") => {
     const v = o.peers[which];
     if (!v) throw new Error(`its venv could not be made: ${o.peers.failed[which]?.split("\n")[0]}`);
@@ -72,12 +73,14 @@ export async function launch(kind: ServerKind, o: LaunchOptions): Promise<Server
     case "ours":
       return startServer({
         name: kind,
-        argv: [process.execPath, path.join(o.root, "bin", "custom-ai.mjs"), "serve", "--model", o.modelDir, "--port", String(port), "--log-level", "warn", ...(o.oursArgs ?? [])],
+        argv: [process.execPath, path.join(o.root, "bin", "custom-ai.mjs"), "serve", "--model", o.modelDir, "--port", String(port), "--log-level", "warn", "--intra-op-threads", String(o.ortThreads), ...(o.oursArgs ?? [])],
         cwd: o.root,
         env: { CUSTOM_AI_TARGET: "local" },
         url,
         readyPath: "/readyz",
       });
+    case "floor":
+      return startServer({ name: kind, argv: [process.execPath, path.join(peersDir, "http-floor.mjs"), String(port)], cwd: o.root, url, readyPath: "/healthz" });
     case "fastapi":
       return startServer({
         name: kind,

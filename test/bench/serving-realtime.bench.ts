@@ -7,7 +7,7 @@
 //   BENCH_CONNECTIONS (16)  concurrent connections             BENCH_SOAK_S (60)   soak length
 //   BENCH_OVERLOAD_CONNECTIONS (256), BENCH_OVERLOAD_MAX_QUEUE (32)
 //   BENCH_IMAGE_PAYLOAD     instances | images | png (default: images when the server takes them)
-//   BENCH_ORT_THREADS       ONNX Runtime intra-op threads of the Python peers (default: ORT's choice, as ours)
+//   BENCH_ORT_THREADS (1)   ONNX Runtime intra-op threads of every server (ours' default is 1)
 //   BENCH_SERVING_CASES     comma list of case ids to run (default: all)
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -117,7 +117,7 @@ interface Settings {
   soakS: number;
   overloadConnections: number;
   overloadMaxQueue: number;
-  ortThreads?: number;
+  ortThreads: number;
   image: ImagePayload;
 }
 
@@ -137,7 +137,7 @@ async function soak(m: BenchModel, payload: Payload, rate: number, ctx: BenchCon
   const out: SoakResult = { rate };
   let srv;
   try {
-    srv = await launch("ours", { root: ctx.root, modelDir: m.dir, modelName: m.name, peers });
+    srv = await launch("ours", { root: ctx.root, modelDir: m.dir, modelName: m.name, peers, ortThreads: o.ortThreads });
     await runLoad({ url: srv.url, payload, connections: o.connections, durationS: Math.max(5, o.warmupS), rate });
     const sampler = new RssSampler(srv.pid, 1000);
     out.result = await runLoad({ url: srv.url, payload, connections: o.connections, durationS: o.soakS, rate, windowS: 10, serverPid: srv.pid });
@@ -170,7 +170,7 @@ async function overload(m: BenchModel, payload: Payload, ctx: BenchContext, peer
   const out: OverloadResult = { model: m.name, maxQueue: o.overloadMaxQueue };
   let srv;
   try {
-    srv = await launch("ours", { root: ctx.root, modelDir: m.dir, modelName: m.name, peers, oursArgs: ["--max-queue", String(o.overloadMaxQueue)] });
+    srv = await launch("ours", { root: ctx.root, modelDir: m.dir, modelName: m.name, peers, ortThreads: o.ortThreads, oursArgs: ["--max-queue", String(o.overloadMaxQueue)] });
     await runLoad({ url: srv.url, payload, connections: o.connections, durationS: o.warmupS });
     out.overload = await runLoad({ url: srv.url, payload, connections: o.overloadConnections, durationS: o.durationS, checkRetryAfter: true, serverPid: srv.pid });
     out.share503 = (out.overload.byStatus["503"]?.count ?? 0) / Math.max(1, out.overload.requests);
@@ -189,6 +189,7 @@ function caseTable(c: CaseResult): string {
       ? [r.label, "failed", "", "", "", "", "", ""]
       : [r.label, f0(r.okPerS), f2(r.p50), f2(r.p99), String((r.errors ?? 0) + (r.non2xx ?? 0)), f0(r.peakRssMB), f2(r.serverCpu), f2(r.loadgenCpu)],
   );
+  // Rows/s; the p50 column holds the median time of one run.
   for (const ce of c.ceiling ?? []) rows.push([`ceiling: onnxruntime-node in-process, batch ${ce.batch}`, f0(ce.rowsPerS), f2(ce.runMs), "", "", "", "", ""]);
   return table(["server", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MB", "server CPU", "autocannon CPU"], rows);
 }
@@ -197,7 +198,7 @@ function caseRatios(c: CaseResult): Record<string, number | undefined> {
   const get = (k: ServerKind) => c.runs.find((r) => r.server === k && !r.failed);
   const ours = get("ours");
   const ratios: Record<string, number | undefined> = {};
-  for (const k of ["fastapi", "flask", "mlserver"] as const) {
+  for (const k of ["fastapi", "flask", "mlserver", "floor"] as const) {
     const p = get(k);
     if (ours?.okPerS && p?.okPerS) ratios[`ours/${k} req/s`] = ours.okPerS / p.okPerS;
     if (ours?.p99 && p?.p99) ratios[`p99 ours/${k}`] = ours.p99 / p.p99;
@@ -221,7 +222,7 @@ export const servingRealtimeSuite: BenchSuite = {
       soakS: num("BENCH_SOAK_S", 60),
       overloadConnections: num("BENCH_OVERLOAD_CONNECTIONS", 256),
       overloadMaxQueue: num("BENCH_OVERLOAD_MAX_QUEUE", 32),
-      ortThreads: process.env.BENCH_ORT_THREADS ? num("BENCH_ORT_THREADS", 1) : undefined,
+      ortThreads: num("BENCH_ORT_THREADS", 1),
       image: imagePayload(ctx.root),
     };
     const only = process.env.BENCH_SERVING_CASES?.split(",").map((s) => s.trim());
@@ -235,7 +236,7 @@ export const servingRealtimeSuite: BenchSuite = {
     const peers = await setupPeers(ctx.root, ctx.log);
 
     const specs: { id: string; title: string; m: BenchModel; request: string; payload: Payload; servers: ServerKind[]; ceilingShape: number[] }[] = [
-      { id: "tabular-score", title: "Tabular MLP (30 features), one record per request, POST /score", m: tab, request: '{"records":[{30 features}]}', payload: tabularScore(tab), servers: ["ours", "fastapi", "flask"], ceilingShape: [30] },
+      { id: "tabular-score", title: "Tabular MLP (30 features), one record per request, POST /score", m: tab, request: '{"records":[{30 features}]}', payload: tabularScore(tab), servers: ["ours", "fastapi", "flask", "floor"], ceilingShape: [30] },
       { id: "tabular-v2", title: "Tabular MLP, one record per request, Open Inference Protocol V2 infer", m: tab, request: "V2 JSON, FP32 [1,30]", payload: tabularV2(tab, inputName(tab)), servers: ["ours", "mlserver"], ceilingShape: [30] },
       { id: "digits-score", title: `Digits CNN (28×28×1), one image per request, POST /score`, m: dig, request: o.image === "instances" ? '{"instances":[[784 floats]]}' : o.image === "images" ? '{"images":["<base64 PNG>"]}' : "raw image/png body", payload: digitsScore(dig, o.image), servers: ["ours", "fastapi", "flask"], ceilingShape: [28, 28, 1] },
       { id: "digits-v2", title: "Digits CNN, one image per request, V2 infer", m: dig, request: "V2 JSON, FP32 [1,28,28,1]", payload: digitsV2(dig, inputName(dig)), servers: ["ours", "mlserver"], ceilingShape: [28, 28, 1] },
@@ -246,8 +247,8 @@ export const servingRealtimeSuite: BenchSuite = {
     for (const s of specs.filter((s) => want(s.id))) {
       ctx.log(`${s.id}: ${s.title} (${s.request})`);
       if (!ceilings.has(s.m.name)) {
-        const c1 = await ortCeiling(s.m.dir, s.m.rows, s.ceilingShape, 1, 3);
-        const c32 = await ortCeiling(s.m.dir, s.m.rows, s.ceilingShape, 32, 3);
+        const c1 = await ortCeiling(s.m.dir, s.m.rows, s.ceilingShape, 1, 3, o.ortThreads);
+        const c32 = await ortCeiling(s.m.dir, s.m.rows, s.ceilingShape, 32, 3, o.ortThreads);
         ctx.log(`  ceiling ${s.m.name}: ${c1.rowsPerS.toFixed(0)} rows/s one row per run (${c1.runMs.toFixed(3)} ms), ${c32.rowsPerS.toFixed(0)} rows/s at batch 32`);
         ceilings.set(s.m.name, [c1, c32]);
       }
@@ -282,7 +283,7 @@ export const servingRealtimeSuite: BenchSuite = {
     for (const c of cases) {
       ratios[c.id] = caseRatios(c);
       const rs = Object.entries(ratios[c.id]).map(([k, v]) => `${k} ${v === undefined ? "–" : v.toFixed(2)}`);
-      parts.push(`${c.title}\nrequest: ${c.request}; ${o.connections} connections; median of ${ctx.reps} × ${o.durationS} s\n${caseTable(c)}\nratios: ${rs.join("; ") || "–"}`);
+      parts.push(`${c.title}\nrequest: ${c.request}; ${o.connections} connections; median of ${ctx.reps} × ${o.durationS} s; ceiling rows: rows/s and the median ms of one run\n${caseTable(c)}\nratios: ${rs.join("; ") || "–"}`);
       const failed = c.runs.filter((r) => r.failed);
       if (failed.length) parts.push(failed.map((r) => `  ${r.label} failed: ${r.failed!.split("\n")[0]}`).join("\n"));
     }
@@ -295,7 +296,7 @@ export const servingRealtimeSuite: BenchSuite = {
         parts.push(
           `Soak: ours at ${s.rate.toFixed(0)} req/s (80% of peak; autocannon's overallRate, paced per second) for ${o.soakS} s, tabular /score\n` +
             table(["window", "req/s", "p99 ms"], w.map((v) => [`${v.fromS}–${v.fromS + 10} s`, f0(v.okPerS), f2(v.p99)])) +
-            `\nerrors ${s.result!.errors + s.result!.timeouts}, non-2xx ${s.result!.non2xx}; p99 first ${f2(s.p99First)} ms → last ${f2(s.p99Last)} ms (x${f2((s.p99Last ?? NaN) / (s.p99First ?? NaN))}); ` +
+            `\nheld ${f0(s.result!.okPerS)} req/s (${f0((100 * s.result!.okPerS) / s.rate)}% of the target); errors ${s.result!.errors + s.result!.timeouts}, non-2xx ${s.result!.non2xx}; p99 first ${f2(s.p99First)} ms → last ${f2(s.p99Last)} ms (x${f2((s.p99Last ?? NaN) / (s.p99First ?? NaN))}); ` +
             `RSS after warm-up ${f0(s.rssStartMB)} MB → end ${f0(s.rssEndMB)} MB (${s.growthPct! >= 0 ? "+" : ""}${s.growthPct!.toFixed(1)}%), max ${f0(s.rssMaxMB)} MB\n` +
             `peak RSS under full load (tabular /score): ${peerRss}`,
         );
@@ -334,6 +335,7 @@ export const servingRealtimeSuite: BenchSuite = {
       const s = soakResult;
       const errs = s.result!.errors + s.result!.timeouts + s.result!.non2xx;
       checks.push({ name: "soak: zero errors", pass: errs === 0, detail: String(errs) });
+      checks.push({ name: "soak: held ≥ 90% of the target rate", pass: s.result!.okPerS >= 0.9 * s.rate, detail: `${f0(s.result!.okPerS)} of ${f0(s.rate)} req/s` });
       checks.push({ name: "soak: p99 stable (last ≤ 1.5x first window)", pass: (s.p99Last ?? Infinity) <= 1.5 * (s.p99First ?? 0), detail: `x${f2((s.p99Last ?? NaN) / (s.p99First ?? NaN))}` });
       checks.push({ name: "soak: RSS flat (≤ 10% growth after warm-up)", pass: s.growthPct! <= 10, detail: `${s.growthPct!.toFixed(1)}%` });
     } else if (want("soak")) checks.push({ name: "soak", pass: false, detail: soakResult?.failed ?? "not run (no peak measured)" });

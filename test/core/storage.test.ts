@@ -2,13 +2,16 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AZURITE_ACCOUNT,
   StorageError,
   copyPrefix,
+  copyValue,
   getJson,
+  openRandomAccess,
   joinStorageUrl,
   openStore,
   parseStorageUrl,
@@ -128,6 +131,49 @@ async function exerciseStore(store: BlobStore): Promise<void> {
   expect(await store.get("runs/r1/epoch-0/rank-1")).toBeUndefined();
   const bad = await rejection(store.put("../escape", "x"));
   expect(bad.code).toBe("BAD_KEY");
+  await exerciseStreams(store);
+}
+
+const text = async (stream: Readable | undefined) => {
+  expect(stream).toBeDefined();
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream!) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+};
+
+/** Streaming and ranged reads, streamed writes: the same from either store. */
+async function exerciseStreams(store: BlobStore): Promise<void> {
+  await store.put("s/abc", "abcdefghij");
+  expect(await text(await store.openRead("s/abc"))).toBe("abcdefghij");
+  expect(await text(await store.openRead("s/abc", { start: 2, end: 5 }))).toBe("cde");
+  expect(await text(await store.openRead("s/abc", { start: 7 }))).toBe("hij");
+  expect(await text(await store.openRead("s/abc", { start: 4, end: 4 }))).toBe("");
+  expect(Buffer.from((await store.readRange("s/abc", 8, 100))!).toString()).toBe("ij");
+  expect(Buffer.from((await store.readRange("s/abc", 3, 3))!).toString()).toBe("");
+  expect(await store.size("s/abc")).toBe(10);
+  for (const absent of [store.openRead("s/none"), store.openRead("s/none", { start: 1, end: 1 }), store.readRange("s/none", 0, 4), store.size("s/none"), store.size("s")]) {
+    expect(await absent).toBeUndefined();
+  }
+  const random = (await openRandomAccess(store, "s/abc"))!;
+  expect(random.byteLength).toBe(10);
+  expect(Buffer.from(await random.slice(1, 3)).toString()).toBe("bc");
+  expect(Buffer.from(await random.slice(6)).toString()).toBe("ghij");
+  expect(await openRandomAccess(store, "s/none")).toBeUndefined();
+  await store.putStream("s/streamed", Readable.from([Buffer.from("one "), Buffer.from("two")]));
+  expect(Buffer.from((await store.get("s/streamed"))!).toString()).toBe("one two");
+  expect(await copyValue(store, "s/streamed", store, "s/copied")).toBe(true);
+  expect(await copyValue(store, "s/none", store, "s/copied-2")).toBe(false);
+  expect(Buffer.from((await store.get("s/copied"))!).toString()).toBe("one two");
+  // A failing source leaves the old value (or nothing), never half a value.
+  const failing = new Readable({
+    read() {
+      this.push(Buffer.from("half"));
+      this.destroy(new Error("source broke"));
+    },
+  });
+  await expect(store.putStream("s/streamed", failing)).rejects.toThrow(/source broke/);
+  expect(Buffer.from((await store.get("s/streamed"))!).toString()).toBe("one two");
+  expect((await store.list("s/")).sort()).toEqual(["s/abc", "s/copied", "s/streamed"]);
 }
 
 describe("file store", () => {
@@ -164,6 +210,34 @@ describe("Azure Blob store on Azurite", () => {
     const store = await openStore(azurite.containerUrl("store-test", "base"), { connectionString: azurite.connectionString });
     expect(store.kind).toBe("blob");
     await exerciseStore(store);
+  });
+
+  it("streams a 24 MiB blob in pieces, reads ranges of it and writes one from a stream", async () => {
+    const store = await openStore(azurite.containerUrl("stream-test", "big"), { connectionString: azurite.connectionString });
+    const size = 24 * 1024 * 1024;
+    const piece = (i: number) => Buffer.alloc(1024 * 1024, i % 251);
+    // Written from a stream of 1 MiB pieces (in 4 MiB blocks), read back as a stream.
+    await store.putStream("value.bin", Readable.from((function* () {
+      for (let i = 0; i < 24; i++) yield piece(i);
+    })()));
+    expect(await store.size("value.bin")).toBe(size);
+    const stream = (await store.openRead("value.bin"))!;
+    let chunks = 0;
+    let read = 0;
+    let largest = 0;
+    for await (const chunk of stream) {
+      const c = chunk as Buffer;
+      expect(c[0]).toBe(Math.floor(read / (1024 * 1024)) % 251);
+      chunks++;
+      read += c.length;
+      largest = Math.max(largest, c.length);
+    }
+    expect(read).toBe(size);
+    // It arrived in many pieces, none near the whole value: nothing held it all at once.
+    expect(chunks).toBeGreaterThan(20);
+    expect(largest).toBeLessThan(4 * 1024 * 1024);
+    const middle = (await store.readRange("value.bin", 5 * 1024 * 1024 - 2, 5 * 1024 * 1024 + 2))!;
+    expect(Array.from(middle)).toEqual([4, 4, 5, 5]);
   });
 
   it("uses the well-known key for devstoreaccount1 without a connection string", async () => {

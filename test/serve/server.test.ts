@@ -29,7 +29,7 @@ describe("loading and health", () => {
     expect((await s.inject("/v2/health/ready")).statusCode).toBe(503);
     expect((await s.inject({ method: "POST", url: "/score", payload: record() })).statusCode).toBe(503);
     await s.scoring.loaded;
-    expect((await s.inject("/readyz")).json()).toEqual({ status: "ready", model: "tiny-classifier" });
+    expect((await s.inject("/readyz")).json()).toEqual({ status: "ready", model: "tiny-classifier", executionProvider: "cpu" });
     expect((await s.inject("/v2/health/ready")).statusCode).toBe(200);
     expect(s.scoring.stats().runs).toBe(0); // the warm-up runs bypass the batcher
     await s.close();

@@ -47,9 +47,9 @@ export function resultHeader(labels: readonly string[]): string {
 /**
  * Formats result rows (id, label of the highest probability, the probabilities) as CSV bytes, into
  * one buffer reused across calls: the bytes returned are valid until the next call. Writing bytes
- * rather than concatenating strings is ~2x faster than a template string per row, and
- * probabilities in (1e-9, 1) take 9 significant digits (what a float32 needs to read back the
- * same) instead of String()'s up to 17, which makes result files a quarter smaller.
+ * is ~1.5x faster than a template string per row, and probabilities take the shortest digits that
+ * read back as the same float32 (≤ 9, as numpy / pandas write them) instead of String()'s up to
+ * 17, which makes result files a third smaller.
  */
 export class ResultWriter {
   private buf = Buffer.allocUnsafe(1 << 16);
@@ -107,28 +107,42 @@ function writeId(buf: Buffer, pos: number, id: string): number {
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
 
 /**
- * A float32 value as text that reads back (Math.fround(Number(text))) as the same value: 9
- * significant digits, trailing zeros dropped, for (1e-9, 1); String(v) otherwise (0, 1, logits...).
+ * A float32 value as the shortest text that reads back (Math.fround(Number(text))) as the same
+ * value, for (1e-9, 1): at most 9 significant digits, what float32 needs (numpy prints the same);
+ * String(v) otherwise (0, 1, logits...).
  */
 export function writeProbability(buf: Buffer, pos: number, v: number): number {
   if (!(v > 1e-9 && v < 1)) return pos + buf.write(String(v), pos, "latin1");
   let zeros = 0; // zeros between the point and the first significant digit
   while (v * POW10[zeros + 1] < 1) zeros++;
-  let q = Math.round(v * POW10[zeros + 9]);
-  let digits = 9;
-  if (q >= 1e9) {
-    // rounded up to the next power of ten: 0.0999999999 → 0.1
+  // The fewest digits (6 to 9; fewer come out as trailing zeros) that read back: q / 10^k is what
+  // Number() makes of the text (one correctly rounded division). Most float32s need 7 to 9.
+  // (No closure here: a captured `zeros` would live in a context and slow every call threefold.)
+  let digits = 7;
+  let q = Math.round(v * POW10[zeros + 7]);
+  if (Math.fround(q / POW10[zeros + 7]) === v) {
+    const q6 = Math.round(v * POW10[zeros + 6]);
+    if (Math.fround(q6 / POW10[zeros + 6]) === v) (digits = 6), (q = q6);
+  } else {
+    digits = 8;
+    q = Math.round(v * POW10[zeros + 8]);
+    if (Math.fround(q / POW10[zeros + 8]) !== v) (digits = 9), (q = Math.round(v * POW10[zeros + 9]));
+  }
+  if (q >= POW10[digits]) {
+    // rounded up to the next power of ten: 0.0099999998 → 0.01
     if (zeros === 0) return pos + buf.write(String(v), pos, "latin1");
     zeros--;
-    q = 1e8;
+    q = POW10[digits - 1];
   }
-  while (digits > 1 && q % 10 === 0) (q /= 10), digits--;
+  // q < 10^9 < 2^31: as an int32 its digits come by integer division, not the fmod of a double.
+  let n = q | 0;
+  while (digits > 1 && n % 10 === 0) (n = (n / 10) | 0), digits--;
   buf[pos++] = 48; // 0
   buf[pos++] = 46; // .
   for (let i = 0; i < zeros; i++) buf[pos++] = 48;
   for (let i = pos + digits - 1; i >= pos; i--) {
-    buf[i] = 48 + (q % 10);
-    q = Math.floor(q / 10);
+    buf[i] = 48 + (n % 10);
+    n = (n / 10) | 0;
   }
   return pos + digits;
 }

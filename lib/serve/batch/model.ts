@@ -5,6 +5,7 @@ import type { OpenStoreOptions } from "../../core/index.js";
 import { ModelError } from "../../models/errors.js";
 import type { ImageInputStep } from "../../models/preprocessing.js";
 import { ServeError } from "../errors.js";
+import type { ExecutionProviderChoice, ResolvedExecutionProvider } from "../execution-providers.js";
 import type { ImageDecoder } from "../image/index.js";
 import { loadScoringModel, MODEL_FILE, METADATA_FILE, type ScoringModel } from "../model.js";
 import { BatchScoringError } from "./errors.js";
@@ -26,6 +27,8 @@ export interface BatchModel {
   rowSize: number;
   /** Class names, in the order of the model's output (class indices when the metadata has none). */
   labels: string[];
+  /** The ONNX Runtime execution provider that scores, and why, after `auto`. */
+  executionProvider: ResolvedExecutionProvider;
   /**
    * Scores `rows` rows (row-major, rowSize wide): raw features, scaled here as the metadata says,
    * or decoded images. Returns probabilities, row-major, labels.length wide.
@@ -34,15 +37,18 @@ export interface BatchModel {
   release(): Promise<void>;
 }
 
-/** Loads a model folder or Blob prefix holding model.onnx and metadata.json; throws BatchScoringError BAD_MODEL. */
-export async function loadBatchModel(url: string, options: OpenStoreOptions = {}): Promise<BatchModel> {
+/**
+ * Loads a model folder or Blob prefix holding model.onnx and metadata.json; throws BatchScoringError
+ * BAD_MODEL, or EXECUTION_PROVIDER when the provider asked for cannot run here.
+ */
+export async function loadBatchModel(url: string, options: OpenStoreOptions = {}, executionProvider: ExecutionProviderChoice = "cpu"): Promise<BatchModel> {
   let model: ScoringModel;
   try {
     // One thread per worker process: the job's parallelism is its processes.
-    model = await loadScoringModel(url, { storage: options, intraOpThreads: 1, interOpThreads: 1 });
+    model = await loadScoringModel(url, { storage: options, intraOpThreads: 1, interOpThreads: 1, executionProvider });
   } catch (error) {
     if (error instanceof ServeError || error instanceof ModelError) {
-      throw new BatchScoringError("BAD_MODEL", (error as Error).message, { cause: error });
+      throw new BatchScoringError(error.code === "EXECUTION_PROVIDER" ? "EXECUTION_PROVIDER" : "BAD_MODEL", (error as Error).message, { cause: error });
     }
     throw error;
   }
@@ -68,6 +74,7 @@ export async function loadBatchModel(url: string, options: OpenStoreOptions = {}
     decodeImage: model.decodeImage,
     rowSize,
     labels,
+    executionProvider: model.executionProvider,
     async score(raw, rows) {
       // A copy: readers reuse their buffers, and preprocessing works in place.
       const x = raw.slice(0, rows * rowSize);

@@ -47,9 +47,10 @@ export async function* readCsvBatches(stream: Readable, features: string[], batc
         p = nl + 1;
       }
       // Whole lines only; the rest waits for the next chunk.
-      yield* linesOf(chunk, p, chunk.lastIndexOf(10));
-      const rest = chunk.lastIndexOf(10) + 1;
-      if (rest < chunk.length) pending.push(chunk.subarray(Math.max(rest, p)));
+      const last = chunk.lastIndexOf(10);
+      yield* linesOf(chunk, p, last);
+      const rest = Math.max(last + 1, p);
+      if (rest < chunk.length) pending.push(chunk.subarray(rest));
     }
     if (pending.length) {
       const line = Buffer.concat([...pending, LF]);
@@ -67,8 +68,11 @@ const SKIP = -1;
 const ID = -2;
 /** 10^k for k ≤ 22: exact doubles, so m × 10^k and m / 10^k are correctly rounded (Clinger's fast path). */
 const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
-/** Buffer's own latin1 decoder: toString("latin1", s, e) without its argument checks (it is per id). */
-const latin1 = (buf: Buffer, s: number, e: number): string => (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e);
+/** Buffer's own latin1 decoder: toString("latin1", s, e) without its argument checks (it runs per id). */
+const latin1: (buf: Buffer, s: number, e: number) => string =
+  typeof (Buffer.prototype as unknown as { latin1Slice?: unknown }).latin1Slice === "function"
+    ? (buf, s, e) => (buf as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(s, e)
+    : (buf, s, e) => buf.toString("latin1", s, e);
 
 /**
  * The CSV row parser. Data lines of plain numbers go through a byte-level fast path that parses

@@ -3,6 +3,7 @@
 import path from "node:path";
 import { getJson, openStore, STORAGE_CONNECTION_STRING_ENV } from "../../core/index.js";
 import { describeFailures, runLocalJob } from "../../train/distributed/index.js";
+import { describeExecutionProvider, type ExecutionProviderChoice, type ExecutionProviderName } from "../execution-providers.js";
 import { BatchScoringError } from "./errors.js";
 import { planBatchJob } from "./job.js";
 import { commitKey, IMAGE_INPUT_EXTENSIONS, INPUT_EXTENSIONS, type CommitMarker } from "./layout.js";
@@ -36,6 +37,11 @@ export interface BatchScoringOptions {
   imagesPerPartition?: number;
   /** For Blob URLs (e.g. Azurite's); default AZURE_STORAGE_CONNECTION_STRING. */
   connectionString?: string;
+  /**
+   * ONNX Runtime execution provider: cpu (default), cuda, webgpu, or auto (cuda when it loads, else
+   * cpu). Decided once here; the workers get the decision.
+   */
+  executionProvider?: ExecutionProviderChoice;
   /** Terminal progress and summary on stderr. Default true. */
   progress?: boolean;
   /** Worker log lines (not progress). Default: dropped unless `log`. */
@@ -69,6 +75,8 @@ export interface BatchScoringSummary {
   kind: "tabular" | "image";
   durationMs: number;
   workers: number;
+  /** The ONNX Runtime execution provider the workers scored on. */
+  executionProvider: ExecutionProviderName;
   manifest: BatchManifest;
 }
 
@@ -91,8 +99,10 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
   const storeOptions = options.connectionString ? { connectionString: options.connectionString } : {};
   const [input, output] = await Promise.all([openStore(options.input, storeOptions), openStore(options.output, storeOptions)]);
   // Fail here, once, on a bad model rather than in every worker; the model's kind picks the input files.
-  const model = await loadBatchModel(options.model, storeOptions);
+  const model = await loadBatchModel(options.model, storeOptions, options.executionProvider);
   await model.release();
+  const ep = model.executionProvider;
+  if (ep.fallbackReason && options.progress !== false) process.stderr.write(`Execution provider: ${describeExecutionProvider(ep)}\n`);
   const { job: plan, partitions, ignored } = await planBatchJob(input, output, model, options.imagesPerPartition);
   if (partitions.length === 0) {
     const other = ignored ? ` (there are ${ignored} ${model.kind === "image" ? "CSV / Parquet" : "image"} file(s): score them with ${model.kind === "image" ? "a tabular" : "an image"} model)` : "";
@@ -123,6 +133,7 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
       [BATCH_ENV.model]: resolve(options.model),
       [BATCH_ENV.input]: resolve(options.input),
       [BATCH_ENV.output]: resolve(options.output),
+      [BATCH_ENV.executionProvider]: ep.name,
       ...(options.batchSize ? { [BATCH_ENV.batchSize]: String(options.batchSize) } : {}),
       ...(plan.imagesPerPartition ? { [BATCH_ENV.imagesPerPartition]: String(plan.imagesPerPartition) } : {}),
       ...(options.connectionString ? { [STORAGE_CONNECTION_STRING_ENV]: options.connectionString } : {}),
@@ -172,6 +183,7 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
     kind: model.kind,
     durationMs,
     workers,
+    executionProvider: ep.name,
     manifest,
   };
   progress?.finish(formatBatchSummary(summary));
@@ -183,7 +195,7 @@ export function formatBatchSummary(s: BatchScoringSummary): string {
   const unit = s.kind === "image" ? "images" : "rows";
   const parts = [
     `Scored ${s.partitions - s.quarantined}/${s.partitions} partitions (${s.rows.toLocaleString("en-US")} ${unit})`,
-    `${Math.round(s.rowsPerSecond).toLocaleString("en-US")} ${unit}/s with ${s.workers} worker(s)`,
+    `${Math.round(s.rowsPerSecond).toLocaleString("en-US")} ${unit}/s with ${s.workers} worker(s) on ${s.executionProvider}`,
     `${(s.durationMs / 1000).toFixed(1)} s`,
   ];
   if (s.skipped) parts.push(`${s.skipped} already committed, skipped`);

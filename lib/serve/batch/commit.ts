@@ -1,6 +1,7 @@
 // The result files of the commit protocol (see worker.ts): a temporary file per attempt, then one
 // atomic step to results/<name>.csv.
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { FileStore, type BlobStore } from "../../core/index.js";
@@ -26,7 +27,7 @@ export async function commitResultFile(output: BlobStore, tmp: string, partition
   if (output instanceof FileStore) {
     await rename(tmp, path.join(output.root, resultKey(partition)));
   } else {
-    await output.put(resultKey(partition), await readFile(tmp)); // one blob upload: whole or nothing
+    await output.putStream(resultKey(partition), createReadStream(tmp)); // staged blocks, one commit: whole or nothing
     await rm(tmp, { force: true });
   }
 }

@@ -33,7 +33,7 @@ export async function scoreImagePartition(partition: Partition, ctx: ImagePartit
   if (!decode || !partition.images) throw new BatchScoringError("BAD_MODEL", `Partition ${partition.key} holds images, but model ${model.name} takes no images.`);
   const keys = partition.images;
   const tmp = await temporaryResultFile(output, partition);
-  const out = createWriteStream(tmp);
+  const out = createWriteStream(tmp, { highWaterMark: 1 << 20 });
   let writeError: Error | undefined;
   out.on("error", (error) => (writeError = error));
   const write = async (bytes: string | Uint8Array) => {

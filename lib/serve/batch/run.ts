@@ -2,7 +2,8 @@
 // JOB_COMPLETION_INDEX=0..N-1 (the contract of the Kubernetes Indexed Job that runs it on AKS).
 import path from "node:path";
 import { getJson, openStore, STORAGE_CONNECTION_STRING_ENV } from "../../core/index.js";
-import { describeFailures, runLocalJob } from "../../train/distributed/index.js";
+// The launcher alone, not the distributed index: that would load tfjs into the coordinator.
+import { describeFailures, runLocalJob } from "../../train/distributed/launcher.js";
 import { describeExecutionProvider, type ExecutionProviderChoice, type ExecutionProviderName } from "../execution-providers.js";
 import { BatchScoringError } from "./errors.js";
 import { planBatchJob } from "./job.js";

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { toolkitInfo } from "../../models/index.js";
+import { toolkitInfo } from "../../models/toolkit.js"; // not the index: no tfjs in launchers
 import { WORKER_ENV } from "./config.js";
 import { DistributedTrainingError } from "./errors.js";
 

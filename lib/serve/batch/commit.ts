@@ -1,6 +1,7 @@
 // The result files of the commit protocol (see worker.ts): a temporary file per attempt, then one
 // atomic step to results/<name>.csv.
-import { createReadStream } from "node:fs";
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +21,36 @@ export async function temporaryResultFile(output: BlobStore, partition: Partitio
     if (name.startsWith(stem) && (output instanceof FileStore || !isAlive(pid))) await rm(path.join(dir, name), { force: true });
   }
   return path.join(dir, `${stem}${process.pid}-${Date.now()}`);
+}
+
+/** A partition's temporary results file, written with backpressure. */
+export interface ResultFile {
+  path: string;
+  write(bytes: string | Uint8Array): Promise<void>;
+  /** Flushes and closes it; rejects if any write failed. */
+  end(): Promise<void>;
+  /** Lets pending writes finish (destroying the stream under them is an uncaught error), then deletes it. */
+  discard(): Promise<void>;
+}
+
+export async function openResultFile(output: BlobStore, partition: Partition): Promise<ResultFile> {
+  const tmp = await temporaryResultFile(output, partition);
+  // A 1 MiB buffer: with the default 16 KiB every batch's results (~20 KiB) waited for a drain.
+  const out = createWriteStream(tmp, { highWaterMark: 1 << 20 });
+  let writeError: Error | undefined;
+  out.on("error", (error) => (writeError = error));
+  return {
+    path: tmp,
+    async write(bytes) {
+      if (writeError) throw writeError;
+      if (!out.write(bytes)) await once(out, "drain");
+    },
+    end: () => new Promise<void>((resolve, reject) => out.end(() => (writeError ? reject(writeError) : resolve()))),
+    async discard() {
+      if (!out.closed) await new Promise<void>((resolve) => out.end(() => resolve()));
+      await rm(tmp, { force: true });
+    },
+  };
 }
 
 /** Moves a finished temporary file to results/<name>.csv: a rename in a folder, one blob upload on Blob storage. */

@@ -2,12 +2,9 @@
 // batches; a corrupt or wrong-size image is quarantined on its own (quarantine/<key> and
 // <key>.reason.json) and the rest of the partition is scored. Same commit protocol as CSV
 // partitions (worker.ts): temporary file, atomic move, then the marker (written by the caller).
-import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
-import { once } from "node:events";
 import { putJson, type BlobStore } from "../../core/index.js";
 import { ImageInputError } from "../image/index.js";
-import { commitResultFile, temporaryResultFile } from "./commit.js";
+import { commitResultFile, openResultFile } from "./commit.js";
 import { ResultWriter, resultHeader } from "./csv.js";
 import { BatchScoringError } from "./errors.js";
 import { quarantineImageKey, quarantineImageReasonKey, resultKey, type CommitMarker, type Partition } from "./layout.js";
@@ -32,14 +29,8 @@ export async function scoreImagePartition(partition: Partition, ctx: ImagePartit
   const decode = model.decodeImage;
   if (!decode || !partition.images) throw new BatchScoringError("BAD_MODEL", `Partition ${partition.key} holds images, but model ${model.name} takes no images.`);
   const keys = partition.images;
-  const tmp = await temporaryResultFile(output, partition);
-  const out = createWriteStream(tmp, { highWaterMark: 1 << 20 });
-  let writeError: Error | undefined;
-  out.on("error", (error) => (writeError = error));
-  const write = async (bytes: string | Uint8Array) => {
-    if (writeError) throw writeError;
-    if (!out.write(bytes)) await once(out, "drain");
-  };
+  const file = await openResultFile(output, partition);
+  const write = file.write;
   const writer = new ResultWriter(model.labels);
   const x = new Float32Array(ctx.batchSize * model.rowSize);
   const quarantined: { key: string; reason: string }[] = [];
@@ -77,13 +68,12 @@ export async function scoreImagePartition(partition: Partition, ctx: ImagePartit
       }
     }
     await flush();
-    await new Promise<void>((resolve, reject) => out.end(() => (writeError ? reject(writeError) : resolve())));
+    await file.end();
   } catch (error) {
-    if (!out.closed) await new Promise<void>((resolve) => out.end(() => resolve()));
-    await rm(tmp, { force: true });
+    await file.discard();
     throw error;
   }
-  await commitResultFile(output, tmp, partition);
+  await commitResultFile(output, file.path, partition);
   return {
     partition: partition.key,
     index: partition.index,

@@ -7,11 +7,7 @@
 // partition with a marker is done and skipped; one without is (re)scored from the start, its
 // results overwritten. A killed worker therefore leaves either nothing readers trust, or a whole
 // committed partition.
-import { createWriteStream } from "node:fs";
-import { readFile, rename, rm } from "node:fs/promises";
-import { once } from "node:events";
-import path from "node:path";
-import { copyValue, FileStore, getJson, openRandomAccess, openStore, putJson, STORAGE_CONNECTION_STRING_ENV, type BlobStore } from "../../core/index.js";
+import { copyValue, getJson, openRandomAccess, openStore, putJson, STORAGE_CONNECTION_STRING_ENV, type BlobStore } from "../../core/index.js";
 import { ResultWriter, resultHeader } from "./csv.js";
 import { BatchScoringError } from "./errors.js";
 import {
@@ -26,7 +22,7 @@ import {
 import { scoreImagePartition } from "./images.js";
 import { planBatchJob } from "./job.js";
 import { loadBatchModel, type BatchModel } from "./model.js";
-import { temporaryResultFile } from "./commit.js";
+import { commitResultFile, openResultFile } from "./commit.js";
 import { CorruptInput, readCsvBatches, readParquetBatches, type RowBatch } from "./readers.js";
 import { parseExecutionProvider, type ExecutionProviderChoice } from "../execution-providers.js";
 
@@ -186,15 +182,8 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
   const started = Date.now();
   const { input, output, model } = ctx;
   const base = { partition: partition.key, index: partition.index, worker: ctx.rank, pid: process.pid, startedAt: new Date(started).toISOString() };
-  const tmp = await temporaryResultFile(output, partition);
-  // A 1 MiB buffer: with the default 16 KiB every batch's results (~20 KiB) waited for a drain.
-  const out = createWriteStream(tmp, { highWaterMark: 1 << 20 });
-  let writeError: Error | undefined;
-  out.on("error", (error) => (writeError = error));
-  const write = async (text: string | Uint8Array) => {
-    if (writeError) throw writeError;
-    if (!out.write(text)) await once(out, "drain");
-  };
+  const file = await openResultFile(output, partition);
+  const write = file.write;
   const writer = new ResultWriter(model.labels);
   const width = model.features.length;
   let rows = 0;
@@ -207,11 +196,9 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
       rows += n;
       await ctx.onRows(n);
     }
-    await new Promise<void>((resolve, reject) => out.end(() => (writeError ? reject(writeError) : resolve())));
+    await file.end();
   } catch (error) {
-    // Let pending writes finish (destroying the stream under them is an uncaught error), then drop the file.
-    if (!out.closed) await new Promise<void>((resolve) => out.end(() => resolve()));
-    await rm(tmp, { force: true });
+    await file.discard();
     if (!(error instanceof CorruptInput)) throw error;
     // The whole partition goes to quarantine: rows scored before the bad one are dropped with it.
     await copyValue(input, partition.key, output, quarantineKey(partition)); // streamed: a corrupt file may be big
@@ -220,12 +207,7 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
     const committedAt = new Date().toISOString();
     return { ...base, status: "quarantined", rows: 0, output: quarantineKey(partition), error: reason, committedAt, durationMs: Date.now() - started };
   }
-  if (output instanceof FileStore) {
-    await rename(tmp, path.join(output.root, resultKey(partition)));
-  } else {
-    await output.put(resultKey(partition), await readFile(tmp)); // one blob upload: whole or nothing
-    await rm(tmp, { force: true });
-  }
+  await commitResultFile(output, file.path, partition);
   return { ...base, status: "scored", rows, output: resultKey(partition), committedAt: new Date().toISOString(), durationMs: Date.now() - started };
 }
 

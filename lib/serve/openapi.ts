@@ -5,13 +5,6 @@ import type { ScoringModel } from "./model.js";
 
 type Schema = Record<string, unknown>;
 
-/** The image step of a model's metadata, when it takes images (lib/models imageInputStep). */
-function imageStep(model: ScoringModel): { width: number; height: number; channels: number } | undefined {
-  const step = model.metadata.preprocessing.find((p) => p.kind === "image") as { width?: unknown; height?: unknown; channels?: unknown } | undefined;
-  if (!step || typeof step.width !== "number" || typeof step.height !== "number") return undefined;
-  return { width: step.width, height: step.height, channels: typeof step.channels === "number" ? step.channels : 1 };
-}
-
 const finite: Schema = { type: "number", description: "a finite number (NaN and Infinity are refused)" };
 const errorBody: Schema = { type: "object", required: ["error"], properties: { error: { type: "string", description: "what is wrong and what to do" } } };
 
@@ -44,7 +37,7 @@ function scoreRequestSchema(model: ScoringModel, maxRows: number): Schema {
     required: ["instances"],
     properties: { instances: { type: "array", items: instanceSchema(model), minItems: 1, maxItems: maxRows } },
   });
-  const image = imageStep(model);
+  const image = model.image;
   if (image) {
     variants.push({
       title: "images",
@@ -122,7 +115,7 @@ export function openApiDocument(model: ScoringModel, options: OpenApiOptions): S
         },
       ]),
     );
-  const image = imageStep(model);
+  const image = model.image;
   const scoreContent: Record<string, unknown> = json({ $ref: "#/components/schemas/ScoreRequest" });
   if (image) {
     for (const type of ["image/png", "image/jpeg"]) scoreContent[type] = { schema: { type: "string", contentMediaType: type, description: `one ${image.width}×${image.height} image` } };

@@ -21,10 +21,19 @@ export function describeValue(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-function checkNumber(v: unknown, where: string): number {
-  if (typeof v !== "number") throw bad(`${where} must be a number, not ${describeValue(v)}.`);
-  if (!Number.isFinite(v)) throw bad(`${where} must be a finite number.`);
-  return v;
+/** A finite number, or a 400; `where` is called only then (this runs for every value of every request). */
+function checkNumber(v: unknown, where: () => string): number {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v !== "number") throw bad(`${where()} must be a number, not ${describeValue(v)}.`);
+  throw bad(`${where()} must be a finite number.`);
+}
+
+/** Feature name → column, made once per model rather than per request. */
+const featureIndexes = new WeakMap<string[], Map<string, number>>();
+function featureIndex(features: string[]): Map<string, number> {
+  let index = featureIndexes.get(features);
+  if (!index) featureIndexes.set(features, (index = new Map(features.map((f, i) => [f, i]))));
+  return index;
 }
 
 /**
@@ -100,7 +109,7 @@ function parseRecords(list: unknown[], model: ScoringModel, single = false): Par
     const images = model.image ? `{ "images": ["<base64 PNG or JPEG>"] }, a PNG or JPEG body, or ` : "";
     throw bad(`Model "${model.name}" has no feature names in its metadata: send ${images}{ "instances": [...] } with shape [${model.rowShape.join(", ")}] per instance.`);
   }
-  const index = new Map(features.map((f, i) => [f, i]));
+  const index = featureIndex(features);
   const data = new Float32Array(list.length * features.length);
   list.forEach((rec, r) => {
     const at = single ? "" : `records[${r}]`;
@@ -110,7 +119,7 @@ function parseRecords(list: unknown[], model: ScoringModel, single = false): Par
     }
     features.forEach((f, c) => {
       if (!Object.hasOwn(rec, f)) throw bad(`Missing feature "${f}"${at ? ` in ${at}` : ""}.`);
-      data[r * features.length + c] = checkNumber(rec[f], `Feature "${f}"${at ? ` in ${at}` : ""}`);
+      data[r * features.length + c] = checkNumber(rec[f], () => `Feature "${f}"${at ? ` in ${at}` : ""}`);
     });
   });
   return { data, rows: list.length };
@@ -124,7 +133,7 @@ function parseInstances(list: unknown[], model: ScoringModel): ParsedRows {
     const offset = r * model.rowSize;
     // Flat rows are always fine; nested ones must follow the input's shape exactly.
     if (inst.length === model.rowSize && (model.rowShape.length === 1 || !Array.isArray(inst[0]))) {
-      inst.forEach((v, c) => (data[offset + c] = checkNumber(v, `${at}[${c}]`)));
+      inst.forEach((v, c) => (data[offset + c] = checkNumber(v, () => `${at}[${c}]`)));
     } else if (model.rowShape.length > 1 && inst.length === model.rowShape[0]) {
       fillNested(inst, model.rowShape, 0, data, offset, at);
     } else {
@@ -140,7 +149,7 @@ function fillNested(v: unknown[], shape: number[], depth: number, out: Float32Ar
   let o = offset;
   v.forEach((item, i) => {
     const here = `${at}[${i}]`;
-    if (depth === shape.length - 1) out[o++] = checkNumber(item, here);
+    if (depth === shape.length - 1) out[o++] = checkNumber(item, () => here);
     else if (!Array.isArray(item)) throw bad(`${here} must be an array, not ${describeValue(item)}.`);
     else o = fillNested(item, shape, depth + 1, out, o, here);
   });

@@ -10,11 +10,12 @@ import { BatchScoringError } from "./errors.js";
 import { quarantineImageKey, quarantineImageReasonKey, resultKey, type CommitMarker, type Partition } from "./layout.js";
 import type { BatchModel } from "./model.js";
 
-export interface ImagePartitionContext {
+/** What scoring one partition needs (CSV, Parquet or images). */
+export interface PartitionContext {
   input: BlobStore;
   output: BlobStore;
   model: BatchModel;
-  /** Images per ONNX Runtime call. */
+  /** Rows (images) per ONNX Runtime call. */
   batchSize: number;
   rank: number;
   onRows: (rows: number) => Promise<void>;
@@ -23,7 +24,7 @@ export interface ImagePartitionContext {
 /** Reads at most this many images at once (Blob downloads overlap; a folder does not mind). */
 const READ_AHEAD = 16;
 
-export async function scoreImagePartition(partition: Partition, ctx: ImagePartitionContext): Promise<CommitMarker> {
+export async function scoreImagePartition(partition: Partition, ctx: PartitionContext): Promise<CommitMarker> {
   const started = Date.now();
   const { input, output, model } = ctx;
   const decode = model.decodeImage;

@@ -19,9 +19,9 @@ import {
   type CommitMarker,
   type Partition,
 } from "./layout.js";
-import { scoreImagePartition } from "./images.js";
+import { scoreImagePartition, type PartitionContext } from "./images.js";
 import { planBatchJob } from "./job.js";
-import { loadBatchModel, type BatchModel } from "./model.js";
+import { loadBatchModel } from "./model.js";
 import { commitResultFile, openResultFile } from "./commit.js";
 import { CorruptInput, readCsvBatches, readParquetBatches, type RowBatch } from "./readers.js";
 import { parseExecutionProvider, type ExecutionProviderChoice } from "../execution-providers.js";
@@ -169,14 +169,6 @@ export async function runBatchWorker(config: BatchWorkerConfig): Promise<BatchWo
   return result;
 }
 
-interface PartitionContext {
-  input: BlobStore;
-  output: BlobStore;
-  model: BatchModel;
-  batchSize: number;
-  rank: number;
-  onRows: (rows: number) => Promise<void>;
-}
 
 async function scorePartition(partition: Partition, ctx: PartitionContext): Promise<CommitMarker> {
   const started = Date.now();

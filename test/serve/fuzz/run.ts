@@ -3,12 +3,13 @@
 // requests mixed in, the server's RSS before and after, and every contract violation; exits 1 on
 // any violation or if the server died. Writes out/fuzz/report.json.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { generateCases } from "./cases.js";
 import { runFuzz } from "./client.js";
 import { fuzzModel, fuzzTarget, type FuzzModel } from "./targets.js";
+import { percentile, processRssMb } from "../../../lib/serve/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -25,14 +26,7 @@ const BODY_LIMIT = 64 * 1024;
 const MAX_QUEUE = 64;
 const REQUEST_TIMEOUT_MS = 2000;
 
-const rssMb = (pid: number) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
-};
+const rssMb = (pid: number) => processRssMb(pid) ?? NaN;
 
 if (values.model !== "tabular" && values.model !== "image") throw new Error(`--model takes tabular or image, not ${values.model}`);
 const kind = values.model as FuzzModel;
@@ -78,7 +72,7 @@ const rows = Object.entries(report.byCategory).sort(([a], [b]) => a.localeCompar
 const w = 16;
 console.log(`\n${"category".padEnd(w)}${statuses.map((s) => s.padStart(8)).join("")}`);
 for (const [cat, counts] of rows) console.log(`${cat.padEnd(w)}${statuses.map((s) => String(counts[s] ?? "").padStart(8)).join("")}`);
-console.log(`\n${cases.length} requests in ${seconds.toFixed(1)} s; valid ones mixed in: ${report.okLatencyMs.length}, p50 ${pct(report.okLatencyMs, 50).toFixed(1)} ms, p99 ${pct(report.okLatencyMs, 99).toFixed(1)} ms`);
+console.log(`\n${cases.length} requests in ${seconds.toFixed(1)} s; valid ones mixed in: ${report.okLatencyMs.length}, p50 ${percentile(report.okLatencyMs, 50).toFixed(1)} ms, p99 ${percentile(report.okLatencyMs, 99).toFixed(1)} ms`);
 console.log(`server RSS ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after; 5xx in /metrics: ${fiveXx}; alive after: ${alive}; exit on SIGTERM: ${code}`);
 for (const v of report.violations.slice(0, 20)) console.log(`VIOLATION [${v.category}] ${v.problem}\n  ${JSON.stringify(v.request)}`);
 if (!alive) console.log(`The server died; its stderr:\n${stderr.slice(-3000)}`);

@@ -19,6 +19,8 @@ import { fileURLToPath } from 'url'
 
 const KERNEL_NAME = 'custom-ai-tslab' // not "tslab": leaves a global `tslab install` alone
 const MIN_NODE_MAJOR = 20
+// What to install: the current LTS (Node 20 reached its end of life on 2026-04-30).
+const LTS_NODE_MAJOR = 24
 const TARGETS = ['local', 'azure'] // lib/core config targets
 const SELF = fileURLToPath(import.meta.url)
 const REPO = path.resolve(path.dirname(SELF), '..', '..')
@@ -49,12 +51,12 @@ Options:
   --dry-run        print what would be done, change nothing
   -h, --help       this text`
 
-const NODE_HELP = `Install Node ${MIN_NODE_MAJOR} system-wide (every JupyterHub user can run it), from NodeSource:
-    curl -fsSL https://deb.nodesource.com/setup_${MIN_NODE_MAJOR}.x | sudo -E bash -
+const NODE_HELP = `Install Node ${LTS_NODE_MAJOR} LTS system-wide (every JupyterHub user can run it), from NodeSource:
+    curl -fsSL https://deb.nodesource.com/setup_${LTS_NODE_MAJOR}.x | sudo -E bash -
     sudo apt-get install -y nodejs
   or for your user only, with nvm:
     curl -o- https://raw.githubusercontent.com/nvm-sh/nvm/v0.40.1/install.sh | bash
-    nvm install ${MIN_NODE_MAJOR}
+    nvm install ${LTS_NODE_MAJOR}
   then run this script again with that node, or pass --node /path/to/node.`
 
 class SetupError extends Error {

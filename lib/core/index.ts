@@ -1,3 +1,4 @@
+import "./ort-telemetry.js"; // the toolkit opts out of ONNX Runtime's telemetry: see there
 export { CustomAiError, isCustomAiError } from "./errors.js";
 export { loadConfig, CONFIG_ENV, TARGETS, type Config, type Target } from "./config.js";
 export { findPackage, type PackageInfo } from "./packages.js";

@@ -1,5 +1,5 @@
 // Connection files: where a kernel binds its five sockets.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import os from "node:os";
@@ -57,12 +57,36 @@ export function releasePorts(info: ConnectionInfo): void {
   for (const channel of ["shell", "iopub", "stdin", "control", "hb"] as const) handedOut.delete(info[`${channel}_port`]);
 }
 
+const DIR_PREFIX = "cai-k-";
+
+/**
+ * Removes the connection folders of runners that died without cleaning up (SIGKILL, a crash):
+ * the folder names carry the owner's pid.
+ */
+function sweepOrphans(): void {
+  const tmp = os.tmpdir();
+  for (const name of readdirSync(tmp)) {
+    const pid = name.startsWith(DIR_PREFIX) ? Number(name.slice(DIR_PREFIX.length).split("-")[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processExists(pid)) rmSync(path.join(tmp, name), { recursive: true, force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * Writes a connection file into a fresh private folder. With "ipc" the sockets are files in that
  * folder, so two kernels can never collide; with "tcp" the ports are free loopback ports.
  */
 export async function createConnection(kernelName: string, transport: "tcp" | "ipc"): Promise<{ info: ConnectionInfo; dir: string; file: string }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "cai-k-"));
+  sweepOrphans();
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
   const [shell, iopub, stdin, control, hb] = transport === "ipc" ? [1, 2, 3, 4, 5] : await freshPorts(5);
   const info: ConnectionInfo = {
     transport,

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import "../core/ort-telemetry.js"; // before onnxruntime-node: see there
 import * as ort from "onnxruntime-node";
 import { findPackage } from "../core/packages.js";
 import { ServeError } from "./errors.js";

@@ -3,6 +3,7 @@
 // compiled. Free of tfjs (metadata.js, not lib/models' index), so a batch worker starts fast.
 import { existsSync } from "node:fs";
 import path from "node:path";
+import "../core/ort-telemetry.js"; // before onnxruntime-node: see there
 import * as ort from "onnxruntime-node";
 import { openStore, parseStorageUrl, type OpenStoreOptions } from "../core/index.js";
 import { validateMetadata, type ModelMetadata } from "../models/metadata.js";

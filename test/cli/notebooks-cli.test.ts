@@ -1,10 +1,10 @@
 // `custom-ai notebooks run` as a user runs it: a real process, its exit codes and its files.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import os from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readNotebook } from "../../lib/notebook/index.js";
+import { tempDir } from "../support/temp.js";
 
 const fixture = (name: string) => `test/notebook/fixtures/${name}.ipynb`;
 
@@ -18,7 +18,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 describe("custom-ai notebooks run", () => {
   it("exits 0, prints progress, cell output and a summary with glued values, and writes the notebook", async () => {
-    const out = mkdtempSync(path.join(os.tmpdir(), "cai-cli-"));
+    const out = tempDir("cai-cli-");
     const r = await cli(["notebooks", "run", fixture("outputs"), "--out", out, "-p", "epochs=5", "-p", "label=cli", "--log-output"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/\[outputs\] cell 3\/7 ok/);
@@ -29,7 +29,7 @@ describe("custom-ai notebooks run", () => {
   });
 
   it("exits 1 when a cell fails, running the other notebooks in parallel, and reports JSON", async () => {
-    const out = mkdtempSync(path.join(os.tmpdir(), "cai-cli-"));
+    const out = tempDir("cai-cli-");
     const r = await cli(["notebooks", "run", fixture("slow"), fixture("runtime-error"), "--out", out, "--parallel", "2", "--json"]);
     expect(r.code).toBe(1);
     const json = JSON.parse(r.stdout);
@@ -40,7 +40,7 @@ describe("custom-ai notebooks run", () => {
   });
 
   it("exits 2 for usage errors and unreadable notebooks, 3 when the kernel cannot start", async () => {
-    const out = mkdtempSync(path.join(os.tmpdir(), "cai-cli-"));
+    const out = tempDir("cai-cli-");
     const usage = await cli(["notebooks", "run", fixture("outputs"), "--parallel", "0"]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("--parallel takes a whole number");

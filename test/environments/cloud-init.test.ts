@@ -19,12 +19,12 @@ describe('environments/dsvm/cloud-init.yaml', () => {
     expect(doc.packages).toEqual(expect.arrayContaining(['git', 'curl', 'gnupg']))
   })
 
-  it('installs Node 20 from NodeSource and runs the setup script into /usr/local', () => {
+  it('installs Node 24 LTS from NodeSource and runs the setup script into /usr/local', () => {
     const [script] = doc.write_files
     expect(script.permissions).toBe('0755')
     expect(doc.runcmd).toEqual([['bash', script.path]])
     expect(script.content).toMatch(/^#!\/bin\/bash\nset -euo pipefail\n/)
-    expect(script.content).toContain('https://deb.nodesource.com/node_20.x nodistro main')
+    expect(script.content).toContain('https://deb.nodesource.com/node_24.x nodistro main')
     expect(script.content).toContain('npx zx environments/dsvm/setup-tslab.mjs --prefix /usr/local')
     // placeholders only, no credentials
     expect(script.content).toContain("REPO_URL='@REPO_URL@'")

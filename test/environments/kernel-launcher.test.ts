@@ -2,14 +2,14 @@
 // folder. Its launcher must move to the project root so that cells can import ./lib.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runNotebook } from "../../lib/notebook/index.js";
+import { tempDir } from "../support/temp.js";
 
 describe("custom-ai-tslab kernelspec", () => {
   it("runs a notebook that imports ./lib when started in the notebook's folder", async () => {
-    const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "cai-spec-"));
+    const prefix = tempDir("cai-spec-");
     await new Promise<void>((resolve, reject) =>
       execFile(process.execPath, ["node_modules/zx/build/cli.js", "environments/dsvm/setup-tslab.mjs", "--prefix", prefix], (err, _o, stderr) =>
         err ? reject(new Error(stderr)) : resolve(),

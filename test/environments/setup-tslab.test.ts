@@ -158,7 +158,7 @@ describe('setup-tslab.mjs without jupyter on PATH', () => {
     expect(old.stderr).toContain('Node v18.19.0')
     expect(old.stderr).toContain('needs Node >= 20')
     expect(old.stderr).toContain('deb.nodesource.com')
-    expect(old.stderr).toContain('nvm install 20')
+    expect(old.stderr).toContain('nvm install 24')
     expect(fs.existsSync(path.join(sandbox, 'x'))).toBe(false)
   })
 })

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import "../../lib/core/ort-telemetry.js";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportOnnx, onnxModelInfo, SUPPORTED_ACTIVATIONS } from "../../lib/models/onnx/index.js";

@@ -4,9 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import * as tf from "@tensorflow/tfjs";
+import "../../lib/core/ort-telemetry.js";
 import * as ort from "onnxruntime-node";
 import { exportOnnx, onnxModelInfo, type ExportOnnxOptions } from "../../lib/models/onnx/index.js";
 import { mulberry32 } from "../../lib/data/random.js";
+import { projectPython } from "../support/python.js";
 
 // The same check as `python3 -c "import onnx,sys; m=onnx.load(sys.argv[1]);
 // onnx.checker.check_model(m, full_check=True)"`, in one Python process per test file (Python
@@ -37,12 +39,12 @@ let queue: Promise<unknown> = Promise.resolve();
 function missingOnnx(python: string, stderr: string): Error {
   return new Error(
     `The ONNX checker needs Python's onnx package, which ${python} cannot import. ` +
-      `Install it with: python3 -m pip install onnx\n${stderr.trim()}`,
+      `Rebuild the project's Python environment: rm -rf .cache/python && node bin/python-env.mjs\n${stderr.trim()}`,
   );
 }
 
 async function startChecker(pythonArgs: string[]): Promise<Checker> {
-  const python = process.env.PYTHON ?? "python3";
+  const python = projectPython();
   const child = spawn(python, [...pythonArgs, "-u", "-c", CHECKER_SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -73,8 +75,8 @@ async function check(checker: Checker, bytes: Uint8Array): Promise<void> {
 
 /**
  * Runs the reference ONNX checker (Python `onnx`, full_check = with strict shape inference) on the
- * bytes. Rejects, never skips, when the package is missing: CI installs it with
- * `python3 -m pip install onnx`. `pythonArgs` start a separate, one-off Python.
+ * bytes, from the project's Python environment (bin/python-env.mjs). Rejects, never skips, when
+ * the package is missing. `pythonArgs` start a separate, one-off Python.
  */
 export async function onnxCheck(bytes: Uint8Array, pythonArgs: string[] = []): Promise<void> {
   if (pythonArgs.length > 0) {

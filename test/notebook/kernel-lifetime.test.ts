@@ -1,6 +1,9 @@
 // The kernel process is tied to its runner: it must not outlive it.
 import { spawn } from "node:child_process";
+import { readdirSync, rmSync } from "node:fs";
+import os from "node:os";
 import { describe, expect, it } from "vitest";
+import { createConnection, releasePorts } from "../../lib/notebook/connection.js";
 
 const alive = (pid: number) => {
   try {
@@ -26,6 +29,14 @@ describe("kernel lifetime", () => {
     const deadline = Date.now() + 10_000;
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(alive(pid), `kernel ${pid} outlived its runner`).toBe(false);
+
+    // The dead runner could not remove its kernel's connection folder; the next one does.
+    const orphans = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith(`cai-k-${holder.pid}-`));
+    expect(orphans()).toHaveLength(1);
+    const next = await createConnection("tslab", "tcp");
+    releasePorts(next.info);
+    rmSync(next.dir, { recursive: true, force: true });
+    expect(orphans()).toEqual([]);
   });
 
 });

@@ -1,13 +1,13 @@
 // The runner against the real tslab kernel, one purpose-made notebook per behaviour.
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readNotebook, runNotebook, runNotebooks, type CodeCell, type NotebookResult, type RunEvent } from "../../lib/notebook/index.js";
 import { builtInSpec } from "../../lib/notebook/kernelspec.js";
+import { tempDir } from "../support/temp.js";
 
 const fixture = (name: string) => path.join("test/notebook/fixtures", `${name}.ipynb`);
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), "cai-test-"));
+const tmp = () => tempDir("cai-test-");
 const text = (r: NotebookResult, cell: number) =>
   r.cells[cell].outputs.map((o) => (o.output_type === "stream" ? [o.text].flat().join("") : "")).join("");
 

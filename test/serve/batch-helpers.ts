@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import "../../lib/core/ort-telemetry.js";
 import * as ort from "onnxruntime-node";
 import { expect } from "vitest";
 import { exportOnnx, saveModel, standardScalerStep } from "../../lib/models/index.js";

@@ -1,8 +1,7 @@
 // --execution-provider: cpu scores; cuda and webgpu fail with a ServeError that says what is
 // missing (on a machine without an NVIDIA GPU, as CI is); auto falls back to cpu and says why.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EXECUTION_PROVIDER_FLAG_CHOICES } from "../../lib/cli/execution-provider-option.js";
@@ -23,6 +22,7 @@ import {
 import { loadScoringModel, ServeError } from "../../lib/serve/index.js";
 import { writePartitions, writeTinyModel } from "./batch-helpers.js";
 import { row, saveTinyModel } from "./server-helpers.js";
+import { tempDir } from "../support/temp.js";
 
 // Where an NVIDIA GPU is visible the cuda path may work: the failure cases below then do not apply.
 const hasNvidiaGpu = existsSync("/dev/nvidiactl");
@@ -30,7 +30,7 @@ const hasNvidiaGpu = existsSync("/dev/nvidiactl");
 let root: string;
 let modelDir: string;
 beforeAll(async () => {
-  root = mkdtempSync(path.join(os.tmpdir(), "cai-ep-"));
+  root = tempDir("cai-ep-");
   modelDir = (await saveTinyModel()).dir;
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));

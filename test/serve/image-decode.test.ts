@@ -1,7 +1,6 @@
 // The image decoder alone: formats, conversions, and what it refuses (before decoding, where a
 // header says enough) with a message naming the problem.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { encodePng, loadDigits, writeDigitImages } from "../../lib/data/index.js
 import { imageInputStep, validateMetadata } from "../../lib/models/index.js";
 import { createImageDecoder, decodeBase64Image, ImageInputError, readImageHeader } from "../../lib/serve/index.js";
 import { DIGITS_STEP, jpegOf, pixels, png, RGB_STEP, rgbValues } from "./image-helpers.js";
+import { tempDir } from "../support/temp.js";
 
 const digits = createImageDecoder(DIGITS_STEP, "digits-cnn");
 const rgb = createImageDecoder(RGB_STEP, "rgb-cnn");
@@ -195,7 +195,7 @@ describe("base64", () => {
 
 describe("digits as PNG files (lib/data)", () => {
   it("writeDigitImages stores loadDigits' images, which the digits step reads back within 1/510", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "cai-digit-png-"));
+    const dir = tempDir("cai-digit-png-");
     try {
       const { keys, labels } = await writeDigitImages(dir, { count: 20, seed: 7 });
       const ref = await loadDigits({ count: 20, seed: 7 });

@@ -1,14 +1,15 @@
 // Shared by the image tests: small CNNs saved with an image step, PNG / JPEG files of known
 // pixels, and in-process ONNX Runtime scoring of those pixels as the reference.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import jpeg from "jpeg-js";
+import "../../lib/core/ort-telemetry.js";
 import * as ort from "onnxruntime-node";
 import { encodePng, mulberry32 } from "../../lib/data/index.js";
 import { exportOnnx, imageInputStep, saveModel, type ImageInputStep } from "../../lib/models/index.js";
 import { buildDigitsCnn } from "../../lib/train/index.js";
+import { tempDir } from "../support/temp.js";
 
 export const DIGIT_LABELS = Array.from({ length: 10 }, (_, i) => String(i));
 export const RGB_LABELS = ["cat", "dog", "fox"];
@@ -17,12 +18,12 @@ export const RGB_STEP = imageInputStep({ width: 12, height: 16, channels: 3, sca
 export const DIGITS_STEP = imageInputStep({ width: 28, height: 28, channels: 1, scale: 1 / 255 });
 
 /** An untrained digits CNN (28×28×1, 10 classes) saved as "digits-cnn" with the 1/255 image step. */
-export async function saveDigitsModel(dir = mkdtempSync(path.join(os.tmpdir(), "cai-img-digits-"))): Promise<string> {
+export async function saveDigitsModel(dir = tempDir("cai-img-digits-")): Promise<string> {
   return saveCnn(dir, "digits-cnn", [28, 28, 1], DIGIT_LABELS, DIGITS_STEP);
 }
 
 /** An untrained RGB CNN (16×12×3, 3 classes) saved as "rgb-cnn" with the [-1, 1] image step. */
-export async function saveRgbModel(dir = mkdtempSync(path.join(os.tmpdir(), "cai-img-rgb-"))): Promise<string> {
+export async function saveRgbModel(dir = tempDir("cai-img-rgb-")): Promise<string> {
   return saveCnn(dir, "rgb-cnn", [16, 12, 3], RGB_LABELS, RGB_STEP);
 }
 

@@ -1,11 +1,9 @@
 // `custom-ai serve` as a process: JSON logs with request ids, and a graceful SIGTERM that lets
 // the request in flight finish with 200 before exiting 0.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { record, saveTinyModel } from "./server-helpers.js";
+import { tempDir } from "../support/temp.js";
 
 const ENTRY = "test/serve/fixtures/serve-cli.ts";
 
@@ -67,7 +65,7 @@ describe("custom-ai serve", () => {
   });
 
   it("exits 1 with a message, not a stack trace, for a folder without a model", async () => {
-    const p = start(["--model", mkdtempSync(path.join(os.tmpdir(), "cai-serve-none-")), "--port", "0"]);
+    const p = start(["--model", tempDir("cai-serve-none-"), "--port", "0"]);
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toMatch(/custom-ai: No model\.onnx in .*exportOnnx/);
     expect(p.stderr()).not.toMatch(/\n\s+at /);

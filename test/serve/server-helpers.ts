@@ -1,9 +1,9 @@
 // A tiny tabular classifier saved as the server expects it: model.onnx + metadata.json (+ tfjs files).
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { exportOnnx, saveModel, standardScalerStep } from "../../lib/models/index.js";
+import { tempDir } from "../support/temp.js";
 
 export const FEATURES = ["age", "income", "score", "tenure"];
 export const LABELS = ["low", "mid", "high"];
@@ -17,7 +17,7 @@ export interface TinyModel {
 
 export async function saveTinyModel(name = "tiny-classifier"): Promise<TinyModel> {
   await tf.setBackend("cpu");
-  const dir = mkdtempSync(path.join(os.tmpdir(), "cai-serve-"));
+  const dir = tempDir("cai-serve-");
   const model = tf.sequential({ name: "tiny" });
   model.add(tf.layers.dense({ units: 8, activation: "relu", inputShape: [FEATURES.length], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
   model.add(tf.layers.dense({ units: LABELS.length, activation: "softmax", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
@@ -38,7 +38,7 @@ export const row = (i = 0) => FEATURES.map((f) => (record(i) as Record<string, n
 /** A tiny CNN on 4×4×1 "images", without feature names (scored with nested or flat instances). */
 export async function saveTinyCnn(): Promise<TinyModel> {
   await tf.setBackend("cpu");
-  const dir = mkdtempSync(path.join(os.tmpdir(), "cai-serve-cnn-"));
+  const dir = tempDir("cai-serve-cnn-");
   const model = tf.sequential({ name: "tiny_cnn" });
   model.add(tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 3, activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
   model.add(tf.layers.flatten());

@@ -1,20 +1,14 @@
 // The V2 routes over a real socket with NVIDIA's Python client (tritonclient[http] from PyPI).
-// CI: python3 -m pip install "tritonclient[http]"
-import { execFile, execFileSync } from "node:child_process";
+// It comes from the project's Python environment (bin/python-env.mjs): missing, the tests fail.
+import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScoringServer, type ScoringServer } from "../../lib/serve/index.js";
 import { FEATURES, LABELS, record, row, saveTinyModel } from "./server-helpers.js";
 import { digitValues, pixels, png, referenceProbabilities, saveDigitsModel } from "./image-helpers.js";
 
-const python = process.env.PYTHON ?? "python3";
-const hasTriton = (() => {
-  try {
-    execFileSync(python, ["-c", "import tritonclient.http, numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { projectPython } from "../support/python.js";
+
+const python = projectPython();
 
 function runClient(args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -47,12 +41,7 @@ async function scoreRecords(records: Record<string, number>[]): Promise<{ probab
   return ((await r.json()) as { predictions: { probabilities: Record<string, number> }[] }).predictions;
 }
 
-// CI installs tritonclient (.ci/run): there a missing client is a failure, not a skip.
-it.runIf(!hasTriton && Boolean(process.env.CI))("tritonclient is installed in CI", () => {
-  expect.fail('python3 cannot import tritonclient: run python3 -m pip install "tritonclient[http]"');
-});
-
-describe.skipIf(!hasTriton)("KServe V2 with tritonclient (pip install \"tritonclient[http]\")", () => {
+describe("KServe V2 with tritonclient", () => {
   it("health, metadata and infer; the probabilities match /score within 1e-6", async () => {
     const rows = [row(0), row(7), row(12)];
     const out = JSON.parse(await runClient([hostPort, "tiny-classifier", JSON.stringify(rows), "k3y"]));

@@ -1,11 +1,11 @@
 // The scoring server through fastify's inject: formats, validation, HTTP semantics, auth,
 // micro-batching, the bounded queue, metrics and the KServe V2 routes.
-import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { cpSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScoringServer, ServeError, startScoringServer, type ScoringServer } from "../../lib/serve/index.js";
 import { FEATURES, LABELS, record, row, saveTinyCnn, saveTinyModel, type TinyModel } from "./server-helpers.js";
+import { tempDir } from "../support/temp.js";
 
 let tiny: TinyModel;
 let server: ScoringServer;
@@ -36,7 +36,7 @@ describe("loading and health", () => {
   });
 
   it("refuses a folder without model.onnx with a ServeError that says what to write", () => {
-    const empty = mkdtempSync(path.join(os.tmpdir(), "cai-serve-empty-"));
+    const empty = tempDir("cai-serve-empty-");
     expect(() => createScoringServer({ modelDir: empty })).toThrowError(ServeError);
     expect(() => createScoringServer({ modelDir: empty })).toThrowError(/No model\.onnx in .*exportOnnx/);
   });
@@ -243,20 +243,20 @@ describe("Open Inference Protocol (KServe V2)", () => {
 
   it.each([
     [{ datatype: "FP8" }, /datatype must be one of FP32, FP64, FP16, INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64, BOOL, not "FP8"/],
-    [{ datatype: "INT64" }, /data\[2\] is 0.3, not a whole number as INT64 needs/],
-    [{ datatype: "UINT8", data: [1, 2, 256, 4] }, /data\[2\] is 256, outside the range of UINT8/],
-    [{ datatype: "INT8", data: [1, -129, 3, 4] }, /data\[1\] is -129, outside the range of INT8/],
-    [{ datatype: "INT64", data: [1, 2 ** 63, 3, 4] }, /data\[1\] is 9223372036854776000, outside the range of INT64/],
-    [{ datatype: "UINT32", data: [1, -1, 3, 4] }, /data\[1\] is -1, outside the range of UINT32/],
-    [{ datatype: "FP16", data: [1, 70000, 3, 4] }, /data\[1\] is 70000, outside the range of FP16/],
-    [{ datatype: "FP64", data: [1, 1e300, 3, 4] }, /data\[1\] is 1e\+300, which float32 \(the model's input type\) cannot hold/],
-    [{ datatype: "BOOL", data: [true, 1, false, true] }, /data\[1\] must be true or false \(BOOL\), not a number/],
+    [{ datatype: "INT64" }, /data\[2\] \(feature "score"\) is 0.3, not a whole number as INT64 needs/],
+    [{ datatype: "UINT8", data: [1, 2, 256, 4] }, /data\[2\] \(feature "score"\) is 256, outside the range of UINT8/],
+    [{ datatype: "INT8", data: [1, -129, 3, 4] }, /data\[1\] \(feature "income"\) is -129, outside the range of INT8/],
+    [{ datatype: "INT64", data: [1, 2 ** 63, 3, 4] }, /data\[1\] \(feature "income"\) is 9223372036854776000, outside the range of INT64/],
+    [{ datatype: "UINT32", data: [1, -1, 3, 4] }, /data\[1\] \(feature "income"\) is -1, outside the range of UINT32/],
+    [{ datatype: "FP16", data: [1, 70000, 3, 4] }, /data\[1\] \(feature "income"\) is 70000, outside the range of FP16/],
+    [{ datatype: "FP64", data: [1, 1e300, 3, 4] }, /data\[1\] \(feature "income"\) is 1e\+300, which float32 \(the model's input type\) cannot hold/],
+    [{ datatype: "BOOL", data: [true, 1, false, true] }, /data\[1\] \(feature "income"\) must be true or false \(BOOL\), not a number/],
     [{ datatype: "BYTES", shape: [1], data: ["abc"] }, /datatype is BYTES, but model "tiny-classifier" takes numbers \(it has no image step\)/],
     [{ data: [[1, 2], [3, 4]] }, /data has 2 values; shape \[1, 4\] needs 4/],
     [{ shape: [1, 5] }, /shape is \[1, 5\]; .* takes \[batch, 4\]/],
     [{ shape: [2, 4] }, /data has 4 values; shape \[2, 4\] needs 8/],
     [{ name: "x" }, /name must be "/],
-    [{ data: [1, 2, "3", 4] }, /data\[2\] must be a finite number/],
+    [{ data: [1, 2, "3", 4] }, /data\[2\] \(feature "score"\) must be a finite number/],
   ])("answers 400 { error } for a bad input: %j", async (change, message) => {
     const meta = (await server.inject("/v2/models/tiny-classifier")).json();
     const input = { name: meta.inputs[0].name, shape: [1, 4], datatype: "FP32", data: row(0), ...change };
@@ -306,7 +306,7 @@ describe("startScoringServer", () => {
   });
 
   it("rejects with the load error and leaves nothing listening when the model cannot load", async () => {
-    const broken = mkdtempSync(path.join(os.tmpdir(), "cai-serve-broken-"));
+    const broken = tempDir("cai-serve-broken-");
     cpSync(tiny.dir, broken, { recursive: true });
     writeFileSync(path.join(broken, "model.onnx"), "not an onnx file");
     await expect(startScoringServer({ modelDir: broken })).rejects.toMatchObject({ code: "BAD_MODEL", message: expect.stringMatching(/ONNX Runtime cannot load .*model\.onnx.*Export it again/) });

@@ -1,14 +1,14 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildTabularModel, fitModel, readCheckpoint, restoreCheckpoint, saveCheckpoint, TrainError } from "../../lib/train/index.js";
 import { tabular } from "./fixtures/tabular.js";
+import { tempDir } from "../support/temp.js";
 
 const weightsOf = (model: tf.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), "cai-ckpt-"));
+const tmp = () => tempDir("cai-ckpt-");
 const { x, y } = tabular(160);
 const options = { batchSize: 16, seed: 1, validationSplit: 0.25, progress: false as const };
 

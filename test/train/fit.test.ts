@@ -1,14 +1,12 @@
-import { mkdtempSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { trainTestSplit } from "../../lib/data/index.js";
 import { buildTabularModel, evaluateClassifier, fitModel, TrainError, type TrainingProgress } from "../../lib/train/index.js";
 import { tabular } from "./fixtures/tabular.js";
+import { tempDir } from "../support/temp.js";
 
 const weightsOf = (model: tf.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), "cai-fit-"));
+const tmp = () => tempDir("cai-fit-");
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

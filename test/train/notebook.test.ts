@@ -1,10 +1,10 @@
 // lib/data and lib/train inside a real tslab kernel (which compiles lib/ to CommonJS with its own
 // TypeScript): training shows one progress display, updated in place, and the results glue out.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runNotebook } from "../../lib/notebook/index.js";
+import { tempDir } from "../support/temp.js";
 
 const cells = [
   `import { loadBreastCancer, trainTestSplit, fitStandardScaler, takeRows } from "./lib/data/index.js";
@@ -24,7 +24,7 @@ glue("scaler", scaler.toJSON());`,
 
 describe("training in a tslab notebook", { timeout: 120_000 }, () => {
   it("updates one progress display in place and glues the results", async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "cai-train-nb-"));
+    const dir = tempDir("cai-train-nb-");
     const file = path.join(dir, "train.ipynb");
     writeFileSync(
       file,

@@ -1,7 +1,7 @@
 // The result files of the commit protocol (see worker.ts): a temporary file per attempt, then one
 // atomic step to results/<name>.csv.
 import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -11,16 +11,35 @@ import { BATCH_LAYOUT, resultKey, type Partition } from "./layout.js";
 /** A fresh temporary file for a partition's results; removes those a killed attempt left. */
 export async function temporaryResultFile(output: BlobStore, partition: Partition): Promise<string> {
   // In the output folder for a folder (so the commit is a rename; FileStore.list hides ".tmp-"
-  // names), else in the OS temp folder.
-  const dir = output instanceof FileStore ? path.join(output.root, BATCH_LAYOUT.results) : path.join(os.tmpdir(), "custom-ai-batch");
+  // names), else in a temp folder of this process's own.
+  if (!(output instanceof FileStore)) return path.join(processTempDir(), `${partition.name}.csv.tmp-${Date.now()}`);
+  const dir = path.join(output.root, BATCH_LAYOUT.results);
   await mkdir(dir, { recursive: true });
   const stem = `${partition.name}.csv.tmp-`;
-  for (const name of await readdir(dir)) {
-    // Another live process's file (a second job on this machine, same partition name) is left alone.
-    const pid = Number(/^(\d+)-/.exec(name.slice(stem.length))?.[1]);
-    if (name.startsWith(stem) && (output instanceof FileStore || !isAlive(pid))) await rm(path.join(dir, name), { force: true });
-  }
+  for (const name of await readdir(dir)) if (name.startsWith(stem)) await rm(path.join(dir, name), { force: true });
   return path.join(dir, `${stem}${process.pid}-${Date.now()}`);
+}
+
+const TEMP_PREFIX = "custom-ai-batch-";
+let ownTempDir: string | undefined;
+
+/**
+ * <tmp>/custom-ai-batch-<pid>, removed when this process exits; those of processes that died
+ * (SIGKILL gives no chance to clean up) are removed by the next one. One folder per process, so no
+ * other process can delete it under a write.
+ */
+function processTempDir(): string {
+  if (ownTempDir) return ownTempDir;
+  const parent = os.tmpdir();
+  for (const name of readdirSync(parent)) {
+    const pid = name.startsWith(TEMP_PREFIX) ? Number(name.slice(TEMP_PREFIX.length)) : NaN;
+    if (Number.isInteger(pid) && !isAlive(pid)) rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+  const dir = path.join(parent, `${TEMP_PREFIX}${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  ownTempDir = dir;
+  return dir;
 }
 
 /** A partition's temporary results file, written with backpressure. */

@@ -66,10 +66,25 @@ export async function openBlobStore(location: BlobLocation, options: OpenStoreOp
   return new AzureBlobStore(client, location, location.prefix, info);
 }
 
+/**
+ * One container creation per container client, shared by a store and its scopes: concurrent
+ * writers that all meet ContainerNotFound wait for the same createIfNotExists, then retry.
+ */
+const containerCreations = new WeakMap<ContainerClient, Promise<unknown>>();
+
+function ensureContainer(client: ContainerClient): Promise<unknown> {
+  let creation = containerCreations.get(client);
+  if (!creation) {
+    creation = client.createIfNotExists();
+    containerCreations.set(client, creation);
+    creation.catch(() => containerCreations.delete(client)); // a later write may try again
+  }
+  return creation;
+}
+
 class AzureBlobStore implements BlobStore {
   readonly kind = "blob" as const;
   readonly url: string;
-  private containerReady = false;
 
   constructor(
     private readonly client: ContainerClient,
@@ -91,11 +106,10 @@ class AzureBlobStore implements BlobStore {
     try {
       await upload();
     } catch (error) {
-      if (!isCode(error, "ContainerNotFound") || this.containerReady) throw this.failure("write", key, error);
+      if (!isCode(error, "ContainerNotFound")) throw this.failure("write", key, error);
       try {
-        await this.client.createIfNotExists();
-        this.containerReady = true;
-        await upload();
+        await ensureContainer(this.client);
+        await upload(); // once: a second ContainerNotFound (the container deleted meanwhile) is an error
       } catch (again) {
         throw this.failure("write", key, again);
       }
@@ -154,10 +168,7 @@ class AzureBlobStore implements BlobStore {
   async putStream(key: string, source: Readable): Promise<void> {
     // The stream cannot be replayed after a ContainerNotFound, so make sure of the container first
     // (once per store; a SAS without create rights fails here harmlessly and the upload decides).
-    if (!this.containerReady) {
-      await this.client.createIfNotExists().catch(() => undefined);
-      this.containerReady = true;
-    }
+    await ensureContainer(this.client).catch(() => undefined);
     try {
       // Staged blocks, then one commit of the block list: readers see the old value or the whole new one.
       await this.client.getBlockBlobClient(this.nameOf(key)).uploadStream(source, UPLOAD_BLOCK, UPLOAD_CONCURRENCY);

@@ -212,6 +212,15 @@ describe("Azure Blob store on Azurite", () => {
     await exerciseStore(store);
   });
 
+  it("creates a missing container once when many writers (and scopes) meet it at the same time", async () => {
+    const store = await openStore(azurite.containerUrl("race-test", "in"), { connectionString: azurite.connectionString });
+    const scoped = store.scope("day-1");
+    const keys = Array.from({ length: 24 }, (_, i) => `${String(i).padStart(2, "0")}.txt`);
+    await Promise.all(keys.map((k, i) => (i % 2 ? scoped : store).put(k, k)));
+    expect((await store.list("")).length).toBe(24);
+    expect(new TextDecoder().decode(await scoped.get("01.txt"))).toBe("01.txt");
+  });
+
   it("streams a 24 MiB blob in pieces, reads ranges of it and writes one from a stream", async () => {
     const store = await openStore(azurite.containerUrl("stream-test", "big"), { connectionString: azurite.connectionString });
     const size = 24 * 1024 * 1024;

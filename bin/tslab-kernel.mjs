@@ -21,7 +21,7 @@ if (root) process.chdir(root);
 let tslabMain;
 for (const base of [process.cwd(), path.dirname(new URL(import.meta.url).pathname)]) {
   try {
-    tslabMain = createRequire(path.join(base, "noop.js"))("tslab/dist/main.js");
+    tslabMain = createRequire(path.join(base, "noop.js")).resolve("tslab/dist/main.js");
     break;
   } catch {
     // try the next base
@@ -31,5 +31,36 @@ if (!tslabMain) {
   console.error("custom-ai: tslab is not installed here; run npm install in the project first.");
   process.exit(1);
 }
+liftIopubLimits(tslabMain);
 process.argv = [process.argv[0], "tslab", ...process.argv.slice(2)];
-tslabMain.main();
+createRequire(import.meta.url)(tslabMain).main();
+
+/**
+ * Nothing a cell prints may be lost. tslab sends each console.log as its own iopub message on a
+ * zeromq Publisher with default options, without awaiting: zeromq.js then throws EBUSY on sends
+ * past 512 in one event-loop turn (console.log swallows it: the line vanishes), and the PUB socket
+ * drops messages past its high-water mark (1000). sendTimeout = 0 keeps every send synchronous, and
+ * sendHighWaterMark = 0 lifts the mark, on the first Publisher that binds (tslab's iopub); then the
+ * hook is removed. The same as lib/notebook/tslab-iopub.ts does for the runner's direct launch.
+ */
+function liftIopubLimits(main) {
+  try {
+    // defineProperty: zeromq's native methods are read-only, an assignment would do nothing.
+    const P = createRequire(main)("zeromq").Publisher.prototype;
+    const own = Object.getOwnPropertyDescriptor(P, "bind");
+    const bind = P.bind;
+    Object.defineProperty(P, "bind", {
+      configurable: true,
+      writable: true,
+      value(...args) {
+        if (own) Object.defineProperty(P, "bind", own);
+        else delete P.bind;
+        this.sendTimeout = 0;
+        this.sendHighWaterMark = 0;
+        return bind.apply(this, args);
+      },
+    });
+  } catch (e) {
+    console.error("custom-ai: could not lift tslab's iopub send limits; large outputs may be lost:", e.message);
+  }
+}

@@ -48,6 +48,7 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
     .option("--timeout <seconds>", "time limit per notebook", seconds("--timeout"))
     .option("--cell-timeout <seconds>", "time limit per cell", seconds("--cell-timeout"))
     .option("--startup-timeout <seconds>", "time the kernel gets to start", seconds("--startup-timeout"), 60)
+    .option("--output-grace <seconds>", "after a cell's reply, how long to wait for the rest of its output (default 3)", seconds("--output-grace"))
     .option("--parallel <n>", "notebooks run at once, each with its own kernel", positiveInt, 1)
     .option("--cwd <dir>", "working directory of the kernels (default: each notebook's folder)")
     .option("--kernel <name>", "kernel to use instead of the notebook's kernelspec")
@@ -74,6 +75,7 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
           timeoutMs: o.timeout && o.timeout * 1000,
           cellTimeoutMs: o.cellTimeout && o.cellTimeout * 1000,
           startTimeoutMs: o.startupTimeout * 1000,
+          outputGraceMs: o.outputGrace && o.outputGrace * 1000,
           parallel: o.parallel,
           cwd: o.cwd && path.resolve(o.cwd),
           kernelName: o.kernel,

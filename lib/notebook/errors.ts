@@ -6,6 +6,7 @@ export type RunnerErrorCode =
   | "KERNEL_START" // the kernel did not start or answer in time
   | "KERNEL_DIED" // the kernel process exited while running
   | "CELL_ERROR" // a cell failed
+  | "OUTPUT_INCOMPLETE" // a cell ran, but the kernel never confirmed the end of its output
   | "TIMEOUT"; // a cell or the notebook ran out of time
 
 const EXIT_CODES: Record<RunnerErrorCode, number> = {
@@ -15,6 +16,7 @@ const EXIT_CODES: Record<RunnerErrorCode, number> = {
   KERNEL_START: 3,
   KERNEL_DIED: 3,
   CELL_ERROR: 1,
+  OUTPUT_INCOMPLETE: 1,
   TIMEOUT: 1,
 };
 

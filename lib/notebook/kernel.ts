@@ -29,6 +29,8 @@ interface Pending {
 }
 
 const STDERR_TAIL = 8192;
+/** After a reply, output may extend the wait for `idle` to this many grace windows, no more. */
+const MAX_DRAIN_GRACES = 20;
 const live = new Set<Kernel>();
 process.once("exit", () => {
   for (const k of live) k.kill();
@@ -42,7 +44,8 @@ export class Kernel {
   private readonly signer: Signer;
   private readonly shell = new zmq.Dealer({ linger: 0 });
   private readonly control = new zmq.Dealer({ linger: 0 });
-  private readonly iopub = new zmq.Subscriber({ linger: 0 });
+  // No receive limit: iopub is read as fast as it arrives, and nothing is dropped on our side either.
+  private readonly iopub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0 });
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Map<string, (msg: Message) => void>();
   private stderr = "";
@@ -116,7 +119,11 @@ export class Kernel {
 
   /**
    * Sends an execute_request. `onIopub` sees every iopub message this request causes. Resolves once
-   * the execute_reply came and the kernel went idle; rejects with KERNEL_DIED if the process exits.
+   * the execute_reply came and the kernel went idle for this request: only then is its output
+   * complete (iopub and shell are separate sockets; the reply often overtakes the last outputs).
+   * If no `idle` comes within `idleGraceMs` of the reply — a window that restarts with each iopub
+   * message of this request, so a long backlog still draining is not cut off — it resolves with
+   * `idleMissing`. Rejects with KERNEL_DIED if the process exits.
    */
   execute(code: string, onIopub: (msg: Message) => void, idleGraceMs = 3000): { msgId: string; done: Promise<ExecuteOutcome> } {
     const header = newHeader("execute_request", this.session);
@@ -129,20 +136,34 @@ export class Kernel {
         this.listeners.delete(header.msg_id);
         resolve({ reply: reply!, ...(idleMissing ? { idleMissing } : {}) });
       };
+      // Output still arriving after the reply is usually a backlog being drained: it extends the
+      // wait, to MAX_DRAIN_GRACES windows at most (tslab's header dates cannot tell a backlog from
+      // a timer the cell left printing: its reply is dated when the request arrived).
+      let replyAt = 0;
+      let lastOutputAt = 0;
+      const checkIdle = () => {
+        const due = Math.min(Math.max(replyAt, lastOutputAt) + idleGraceMs, replyAt + idleGraceMs * MAX_DRAIN_GRACES);
+        if (Date.now() >= due) finish(true);
+        else graceTimer = setTimeout(checkIdle, due - Date.now());
+      };
       this.listeners.set(header.msg_id, (msg) => {
         onIopub(msg);
         if (msg.header.msg_type === "status" && msg.content.execution_state === "idle") {
           idle = true;
           if (reply) finish();
+        } else {
+          lastOutputAt = Date.now();
         }
       });
       this.pending.set(header.msg_id, {
         resolve: (msg) => {
           reply = msg;
+          replyAt = Date.now();
           if (idle) finish();
-          else graceTimer = setTimeout(() => finish(true), idleGraceMs);
+          else graceTimer = setTimeout(checkIdle, idleGraceMs);
         },
         reject: (err) => {
+          clearTimeout(graceTimer);
           this.listeners.delete(header.msg_id);
           reject(err);
         },

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { RunnerError } from "./errors.js";
+import { iopubHookSource } from "./tslab-iopub.js";
 
 export interface KernelSpec {
   name: string;
@@ -91,6 +92,8 @@ export function builtInSpec(name: string): KernelSpec | undefined {
     // A headless run needs no file watching: TypeScript's watchers cost ~1 s at start, and fail
     // the next cell when anything writes under node_modules mid-run ("Unexpected pending rebuildTimer").
     `const ts = require(${JSON.stringify(typescript)}); const off = () => ({ close() {} }); ts.sys.watchFile = off; ts.sys.watchDirectory = off;`,
+    // Nothing a cell prints may be dropped on the way out (see tslab-iopub.ts).
+    iopubHookSource(main),
     "process.argv.splice(1, 0, 'tslab');",
     `require(${JSON.stringify(main)}).main();`,
   ].join("\n");

@@ -11,7 +11,7 @@ import { cellTags, readNotebook, sourceText, writeNotebook, type CodeCell, type 
 import { DisplayRegistry, errorFromStderr, normaliseOutputs, OutputCollector } from "./outputs.js";
 import { injectParameters, type Parameters } from "./parameters.js";
 
-export type CellStatus = "ok" | "error" | "expected-error" | "timeout" | "kernel-died" | "skipped" | "not-run";
+export type CellStatus = "ok" | "error" | "expected-error" | "timeout" | "kernel-died" | "output-incomplete" | "skipped" | "not-run";
 
 export interface CellResult {
   index: number;
@@ -47,6 +47,12 @@ export interface RunOptions {
   startTimeoutMs?: number;
   /** After an interrupt, how long a cell gets to stop before the kernel is killed. */
   interruptGraceMs?: number;
+  /**
+   * After a cell's execute_reply, how long to wait for the kernel's `idle` (the end of the cell's
+   * output) while no more of its output arrives; default 3000. Past it the cell fails with
+   * OUTPUT_INCOMPLETE: its recorded output may be missing lines.
+   */
+  outputGraceMs?: number;
   env?: NodeJS.ProcessEnv;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
@@ -217,9 +223,9 @@ export async function runNotebook(file: string, options: RunOptions = {}): Promi
         failedCell = r;
         break;
       }
-      if (r.status === "error" || r.status === "timeout" || r.status === "kernel-died") {
+      const code = FAILURES[r.status];
+      if (code) {
         failedCell = r;
-        const code: RunnerErrorCode = r.status === "error" ? "CELL_ERROR" : r.status === "timeout" ? "TIMEOUT" : "KERNEL_DIED";
         error = { code, message: `Cell ${index} (id ${cell.id}) ${describe(r)}` };
         break;
       }
@@ -240,10 +246,19 @@ export async function runNotebook(file: string, options: RunOptions = {}): Promi
   return finishNotebook();
 }
 
+/** The cell statuses that fail a notebook (and stop it), with their error code. */
+const FAILURES: Partial<Record<CellStatus, RunnerErrorCode>> = {
+  error: "CELL_ERROR",
+  timeout: "TIMEOUT",
+  "kernel-died": "KERNEL_DIED",
+  "output-incomplete": "OUTPUT_INCOMPLETE",
+};
+
 function describe(r: CellResult): string {
   const what = r.error ? `${r.error.ename}: ${r.error.evalue}` : r.status;
   if (r.status === "timeout") return `timed out. ${what}`;
   if (r.status === "kernel-died") return `lost its kernel. ${what}`;
+  if (r.status === "output-incomplete") return `ran, but its output may be incomplete. ${what}`;
   return `failed. ${what}`;
 }
 
@@ -261,15 +276,20 @@ async function runCell(
   const base = { index, id: cell.id };
   if (code.trim() === "") return { ...base, status: "ok", executionCount: null, durationMs: 0, outputs: [] };
   const timing: Record<string, string> = {};
+  const graceMs = options.outputGraceMs ?? 3000;
   for (let attempt = 0; ; attempt++) {
     const collector = new OutputCollector(displays);
-    const { done } = kernel.execute(code, (msg) => {
-      const type = msg.header.msg_type;
-      if (type === "status") timing[`iopub.status.${msg.content.execution_state}`] = msg.header.date;
-      if (type === "execute_input") timing["iopub.execute_input"] = msg.header.date;
-      const out = collector.handle(msg);
-      if (out) onOutput(out);
-    });
+    const { done } = kernel.execute(
+      code,
+      (msg) => {
+        const type = msg.header.msg_type;
+        if (type === "status") timing[`iopub.status.${msg.content.execution_state}`] = msg.header.date;
+        if (type === "execute_input") timing["iopub.execute_input"] = msg.header.date;
+        const out = collector.handle(msg);
+        if (out) onOutput(out);
+      },
+      graceMs,
+    );
     let timedOut = false;
     let killed = false;
     let timer: NodeJS.Timeout | undefined;
@@ -297,7 +317,7 @@ async function runCell(
       return { ...base, status, executionCount: collector.executionCount, durationMs: Date.now() - started, outputs, ...(error ? { error } : {}) };
     };
     try {
-      const { reply } = await done;
+      const { reply, idleMissing } = await done;
       settled = true;
       timing["shell.execute_reply"] = reply.header.date;
       const content = reply.content as { status: string; execution_count?: number; ename?: string; evalue?: string };
@@ -311,6 +331,15 @@ async function runCell(
       if (timedOut) {
         const secs = (limit ?? 0) / 1000;
         return finish("timeout", { ename: "CellTimeoutError", evalue: `The cell did not finish within ${secs} s (--cell-timeout) and was interrupted.` });
+      }
+      if (content.status === "ok" && idleMissing) {
+        // Never passed silently: without the idle, lines may have been dropped on the way.
+        return finish("output-incomplete", {
+          ename: "OutputIncompleteError",
+          evalue:
+            `The kernel never confirmed the end of this cell's output (no iopub idle within ${graceMs / 1000} s of its reply and last output), so some output may be missing. ` +
+            "Print less (write large output to a file), or raise --output-grace (outputGraceMs) if the machine is slow.",
+        });
       }
       if (content.status === "ok") return finish("ok");
       const err = collector.outputs.find((o) => o.output_type === "error") as Extract<Output, { output_type: "error" }> | undefined;

@@ -30,9 +30,9 @@ describe("kernel lifetime", () => {
     while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(alive(pid), `kernel ${pid} outlived its runner`).toBe(false);
 
-    // The dead runner could not remove its kernel's connection folder; the next one does.
+    // The dead runner could not remove its kernel's connection folder; the next kernel start (this
+    // one, or another test's running in parallel) does.
     const orphans = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith(`cai-k-${holder.pid}-`));
-    expect(orphans()).toHaveLength(1);
     const next = await createConnection("tslab", "tcp");
     releasePorts(next.info);
     rmSync(next.dir, { recursive: true, force: true });

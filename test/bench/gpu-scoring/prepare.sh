@@ -71,7 +71,8 @@ say "CUDA provider, sm_90 without LLM-only kernels"
 python3 "$here/prune_fatbin.py" "$provider" "$tmp/slim.so" --arch 90 --slim
 xz -T2 -6 -c "$tmp/slim.so" > "$bundle/slim/libonnxruntime_providers_cuda.so.xz"
 
-tree=$(cd "$repo" && git ls-files -co --exclude-standard -z | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
+# Tolerates listed paths that are gone (a tracked file deleted in the work tree): stat fails, xargs exits 123.
+tree=$(cd "$repo" && git ls-files -co --exclude-standard -z | { xargs -0 stat -c %s 2>/dev/null || true; } | awk '{s+=$1} END {print s+0}')
 size() { du -sb "$@" | awk '{s+=$1} END {print s}'; }
 common=$(size "$bundle/common"); slim=$(size "$bundle/slim"); sm90=$(size "$bundle/sm90")
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }

@@ -124,7 +124,7 @@ node_peer() {
 py_peer() {
   log "python $*"
   timeout 240 python3 "$here/score_python.py" --model "$model" --batch "$batch" --seconds "$seconds" "$@" 2>&1 |
-    tee -a "$out/log.txt" | tee /dev/stderr | grep '^RESULT ' | sed 's/^RESULT //' >> "$results"
+    tee -a "$out/log.txt" | tee -a /dev/stderr | grep '^RESULT ' | sed 's/^RESULT //' >> "$results"
 }
 node_peer --ep cuda --check
 node_peer --ep cuda --concurrency 4

@@ -159,7 +159,7 @@ async function probeNative(name: "tfjs-node-gpu" | "tfjs-node", done: BackendPro
     const info = findPackage(spec);
     if (info && info.name !== canonical) {
       // e.g. danfojs-node's override installs @tensorflow/tfjs under the name @tensorflow/tfjs-node
-      notes.push(`${spec} is an alias of ${info.name}@${info.version}, not the native binding`);
+      notes.push(`${spec} is an alias of ${info.name} ${info.version}, not the native binding`);
       continue;
     }
     try {
@@ -174,7 +174,7 @@ async function probeNative(name: "tfjs-node-gpu" | "tfjs-node", done: BackendPro
     const ran = await runTinyOp("tensorflow", timeoutMs);
     return {
       available: ran.ok,
-      reason: ran.ok ? `native TensorFlow (${info ? `${info.name}@${info.version}` : spec})` : ran.reason,
+      reason: ran.ok ? `native TensorFlow (${info ? `${info.name} ${info.version}` : spec})` : ran.reason,
       package: spec,
     };
   }

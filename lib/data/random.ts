@@ -43,6 +43,12 @@ export function randomInt(random: Random, n: number): number {
   return Math.floor(random() * n);
 }
 
+/** A standard normal sample from `random`, by the Box–Muller transform (two uniform draws). */
+export function normal(random: Random): number {
+  const u = Math.max(random(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
 /** Fisher–Yates shuffle of `items` in place with `random`; returns `items`. */
 export function shuffleInPlace<T, A extends { length: number; [i: number]: T }>(items: A, random: Random): A {
   for (let i = items.length - 1; i > 0; i--) {

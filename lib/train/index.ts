@@ -10,7 +10,7 @@ export {
 export { BackendError } from "./errors.js";
 export { TrainError } from "./train-error.js";
 export { ensureTrainable, missingGradientKernels, layerClassNames, type TrainableCheck } from "./trainable.js";
-export { fitModel, type FitOptions, type FitResult, type FitX, type FitY, type EarlyStoppingOptions } from "./fit.js";
+export { fitModel, type FitOptions, type FitResult, type FitX, type FitY, type EpochStats, type EarlyStoppingOptions } from "./fit.js";
 export {
   saveCheckpoint,
   readCheckpoint,

@@ -21,6 +21,12 @@ export interface ClassifierReport {
   confusion: number[][];
   /** Binary problems with scores: area under the ROC curve of the positive class. */
   auc?: number;
+  /**
+   * With scores (evaluateClassifier): their mean cross-entropy against y, probabilities clipped to
+   * [1e-7, 1 − 1e-7] as Keras clips them: the test loss of a model trained with (binary or sparse
+   * categorical) crossentropy.
+   */
+  loss?: number;
 }
 
 export interface EvaluateOptions {
@@ -75,6 +81,7 @@ export async function evaluateClassifier(
   const predicted = scores.map((row) => (binaryColumn ? (row[0] >= 0.5 ? 1 : 0) : argMax(row)));
   const classes = Math.max(binaryColumn ? 2 : scores[0]?.length ?? 0, options.labels?.length ?? 0, ...y.map((v) => v + 1));
   const report = classificationReport(y, predicted, options.labels ?? Array.from({ length: classes }, (_, i) => String(i)));
+  report.loss = crossEntropy(scores, y, binaryColumn);
   if (report.labels.length === 2) {
     const positive = options.positiveClass ?? 1;
     const score = scores.map((row) => (binaryColumn ? (positive === 1 ? row[0] : 1 - row[0]) : row[positive]));
@@ -86,6 +93,17 @@ export async function evaluateClassifier(
 async function rowsOf(t: tf.Tensor): Promise<number[][]> {
   if (t.rank !== 2) throw new TrainError("BAD_OPTION", `Scores must be a 2-D tensor [samples, classes], got shape [${t.shape}].`);
   return (await t.array()) as number[][];
+}
+
+/** Mean −log P(true class); a single score column is P(class 1). NaN for no samples. */
+function crossEntropy(scores: readonly (readonly number[])[], y: readonly number[], binaryColumn: boolean): number {
+  const eps = 1e-7;
+  let sum = 0;
+  scores.forEach((row, i) => {
+    const p = binaryColumn ? (y[i] === 1 ? row[0] : 1 - row[0]) : row[y[i]];
+    sum -= Math.log(Math.min(1 - eps, Math.max(eps, p)));
+  });
+  return scores.length > 0 ? sum / scores.length : Number.NaN;
 }
 
 function argMax(row: readonly number[]): number {

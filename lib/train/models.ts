@@ -1,34 +1,47 @@
 // The two tutorial models. Both take class ids as labels (sparse categorical crossentropy, softmax
-// outputs, metric "accuracy" logged as acc / val_acc) and are compiled with Adam.
+// outputs, metric "accuracy" logged as acc / val_acc) and are compiled with Adam; the tabular MLP
+// can also have one sigmoid output (binary crossentropy) and SGD, as the distributed worker builds it.
 import * as tf from "@tensorflow/tfjs";
 import { withSeededRandom } from "../data/index.js";
+import { TrainError } from "./train-error.js";
 
 export interface TabularModelOptions {
   /** Number of input features. */
   inputDim: number;
-  /** Units of each hidden Dense (relu) layer. Default [32, 16]. */
+  /** Units of each hidden Dense layer. Default [32, 16]. */
   hidden?: number[];
+  /** Activation of the hidden layers. Default "relu". */
+  activation?: "relu" | "tanh" | "elu" | "sigmoid";
   /** Number of classes. Default 2. */
   classes?: number;
+  /**
+   * "softmax" (default): one output per class, sparse categorical crossentropy. "sigmoid": one
+   * output, P(class 1), binary crossentropy (two classes only).
+   */
+  output?: "softmax" | "sigmoid";
   /** Dropout rate after each hidden layer. Default 0.2. */
   dropout?: number;
-  /** Adam's learning rate. Default 0.001. */
+  /** Default "adam". */
+  optimizer?: "adam" | "sgd";
+  /** The optimizer's learning rate. Default 0.001. */
   learningRate?: number;
-  /** Seed of the weight initialisers: the same seed builds the same weights. */
+  /** Seed of the weight initialisers: the same seed builds the same weights (in every process). */
   seed?: number;
 }
 
-/** An MLP for tabular data: [Dense(relu) → Dropout] per hidden layer → Dense(softmax). */
+/** An MLP for tabular data: [Dense(relu) → Dropout] per hidden layer → Dense(softmax), or Dense(sigmoid) with one unit. */
 export function buildTabularModel(options: TabularModelOptions): tf.Sequential {
-  const { inputDim, hidden = [32, 16], classes = 2, dropout = 0.2, learningRate = 1e-3 } = options;
+  const { inputDim, hidden = [32, 16], activation = "relu", classes = 2, output = "softmax", dropout = 0.2, optimizer = "adam", learningRate = 1e-3 } = options;
+  if (output === "sigmoid" && classes !== 2) throw new TrainError("BAD_OPTION", `A sigmoid output scores two classes; got classes: ${classes}. Use output "softmax".`);
   return seeded(options.seed, () => {
     const model = tf.sequential({ name: "tabular_mlp" });
     hidden.forEach((units, i) => {
-      model.add(tf.layers.dense({ units, activation: "relu", ...(i === 0 ? { inputShape: [inputDim] } : {}) }));
+      model.add(tf.layers.dense({ units, activation, ...(i === 0 ? { inputShape: [inputDim] } : {}) }));
       if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
     });
-    model.add(tf.layers.dense({ units: classes, activation: "softmax", ...(hidden.length === 0 ? { inputShape: [inputDim] } : {}) }));
-    compileOwned(model, learningRate);
+    const sigmoid = output === "sigmoid";
+    model.add(tf.layers.dense({ units: sigmoid ? 1 : classes, activation: output, ...(hidden.length === 0 ? { inputShape: [inputDim] } : {}) }));
+    compileOwned(model, optimizer === "sgd" ? tf.train.sgd(learningRate) : tf.train.adam(learningRate), sigmoid ? "binaryCrossentropy" : "sparseCategoricalCrossentropy");
     return model;
   });
 }
@@ -67,7 +80,7 @@ export function buildDigitsCnn(options: DigitsCnnOptions = {}): tf.Sequential {
     model.add(tf.layers.dense({ units: dense, activation: "relu" }));
     if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
     model.add(tf.layers.dense({ units: classes, activation: "softmax" }));
-    compileOwned(model, learningRate);
+    compileOwned(model, tf.train.adam(learningRate), "sparseCategoricalCrossentropy");
     return model;
   });
 }
@@ -76,8 +89,8 @@ export function buildDigitsCnn(options: DigitsCnnOptions = {}): tf.Sequential {
  * compile() with an optimizer instance leaves it "not owned", so model.dispose() would leak Adam's
  * state (two tensors per weight). These models own theirs: model.dispose() releases everything.
  */
-function compileOwned(model: tf.LayersModel, learningRate: number): void {
-  model.compile({ optimizer: tf.train.adam(learningRate), loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
+function compileOwned(model: tf.LayersModel, optimizer: tf.Optimizer, loss: string): void {
+  model.compile({ optimizer, loss, metrics: ["accuracy"] });
   (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveSeed, mulberry32, permutation, shuffleInPlace, withSeededRandom } from "../../lib/data/index.js";
+import { deriveSeed, mulberry32, normal, permutation, shuffleInPlace, withSeededRandom } from "../../lib/data/index.js";
 
 describe("mulberry32", () => {
   it("matches an independent implementation of the algorithm", () => {
@@ -21,6 +21,20 @@ describe("mulberry32", () => {
     }
     expect(outside).toBe(0);
     for (const b of bins) expect(Math.abs(b - 2000)).toBeLessThan(200);
+  });
+});
+
+describe("normal", () => {
+  it("draws standard normal samples, the same for the same seed", () => {
+    const r = mulberry32(3);
+    const xs = Array.from({ length: 20_000 }, () => normal(r));
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.05);
+    const a = mulberry32(4);
+    const b = mulberry32(4);
+    expect([normal(a), normal(a)]).toEqual([normal(b), normal(b)]);
   });
 });
 

@@ -95,6 +95,33 @@ describe("fitModel", { timeout: 60_000 }, () => {
     model.dispose();
   });
 
+  it("trains stepsPerEpoch batches per epoch, with hooks before and after each that may change the weights", async () => {
+    const model = buildTabularModel({ inputDim: 30, seed: 1 });
+    const events: string[] = [];
+    let zeroed: number[][] = [];
+    const steps = { epochs: 2, batchSize: 16, stepsPerEpoch: 3, seed: 1, progress: false as const };
+    const r = await fitModel(model, x, y, {
+      ...steps,
+      onEpochBegin: (epoch) => {
+        events.push(`begin ${epoch}`);
+        if (epoch === 1) expect(weightsOf(model)).toEqual(zeroed);
+      },
+      onEpochEnd: (logs, stats) => {
+        events.push(`end ${logs.epoch}: ${stats.samples} samples`);
+        expect(stats.ms).toBeGreaterThanOrEqual(1);
+        // As the distributed worker replaces them with the ranks' average: the next epoch starts from these.
+        const zeros = model.getWeights().map((w) => tf.zerosLike(w));
+        model.setWeights(zeros);
+        tf.dispose(zeros);
+        zeroed = weightsOf(model);
+      },
+    });
+    expect(events).toEqual(["begin 0", "end 0: 48 samples", "begin 1", "end 1: 48 samples"]);
+    expect(r.epochsRun).toBe(2);
+    await expect(fitModel(model, x, y, { ...steps, stepsPerEpoch: 0 })).rejects.toThrow(/stepsPerEpoch must be a positive integer/);
+    model.dispose();
+  });
+
   it("leaks no tensors: training twice and predicting returns to the baseline", async () => {
     const baseline = tf.memory().numTensors;
     const model = buildTabularModel({ inputDim: 30, seed: 1 });

@@ -64,6 +64,11 @@ describe("evaluateClassifier", () => {
     const single = await evaluateClassifier([[0.9], [0.2], [0.7], [0.4]], [1, 0, 0, 1]);
     expect(single.auc).toBeCloseTo(0.75, 12);
     expect(single.accuracy).toBe(0.5);
+    // Mean cross-entropy: −ln of each sample's probability of its true class.
+    const ce = -(Math.log(0.9) + Math.log(0.8) + Math.log(0.3) + Math.log(0.4)) / 4;
+    expect(r.loss).toBeCloseTo(ce, 12);
+    expect(single.loss).toBeCloseTo(ce, 12);
+    expect((await evaluateClassifier([[0, 1]], [0])).loss).toBeCloseTo(-Math.log(1e-7), 6); // clipped, not Infinity
   });
 
   it("predicts with a model, leaving no tensors behind", async () => {

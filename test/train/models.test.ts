@@ -18,6 +18,15 @@ describe("buildTabularModel / buildDigitsCnn", () => {
     expect(cnn.layers).toHaveLength(8);
     expect(cnn.countParams()).toBe(14_410);
     expect(cnn.outputs[0].shape).toEqual([null, 10]);
+    // For binary problems: one sigmoid output, binary crossentropy; other activations and SGD.
+    const binary = buildTabularModel({ inputDim: 8, hidden: [16], activation: "tanh", output: "sigmoid", dropout: 0, optimizer: "sgd", learningRate: 0.1, seed: 3 });
+    expect(binary.layers.map((l) => l.getClassName())).toEqual(["Dense", "Dense"]);
+    expect(binary.outputs[0].shape).toEqual([null, 1]);
+    expect(binary.loss).toBe("binaryCrossentropy");
+    expect((binary.layers[0].getConfig() as { activation: string }).activation).toBe("tanh");
+    expect(binary.optimizer.getClassName()).toBe("SGD");
+    expect(Array.from(binary.getWeights()[0].dataSync())).toEqual(Array.from(buildTabularModel({ inputDim: 8, hidden: [16], output: "sigmoid", seed: 3 }).getWeights()[0].dataSync()));
+    expect(() => buildTabularModel({ inputDim: 8, classes: 3, output: "sigmoid" })).toThrow(/two classes/);
     // The same seed builds the same weights.
     const a = buildDigitsCnn({ seed: 4 }).getWeights()[0].dataSync();
     const b = buildDigitsCnn({ seed: 4 }).getWeights()[0].dataSync();

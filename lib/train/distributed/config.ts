@@ -163,6 +163,7 @@ export function resolveWorkerConfig(input: WorkerConfigInput): WorkerConfig {
   if (config.rank < 0 || config.rank >= config.worldSize) bad(`rank ${config.rank} is outside 0..${config.worldSize - 1} (${WORKER_ENV.worldSize}=${config.worldSize})`);
   checkHyper(config.hyper, "hyper");
   checkModel(config.model, "model");
+  checkFractions(config.dataset);
   for (const [key, value] of [["barrierTimeoutMs", config.barrierTimeoutMs], ["pollMs", config.pollMs], ["heartbeatMs", config.heartbeatMs]] as const) {
     if (!(typeof value === "number" && value > 0)) bad(`${key} must be a positive number of milliseconds`);
   }
@@ -252,6 +253,11 @@ function checkHyper(h: HyperParams, where: string): void {
 function checkModel(m: ModelSpec, where: string): void {
   if (!Array.isArray(m.hidden) || !m.hidden.every((u) => Number.isInteger(u) && u >= 1)) bad(`${where}.hidden must be a list of layer sizes, e.g. [16, 8]`);
   if (!["relu", "tanh", "elu", "sigmoid"].includes(m.activation)) bad(`${where}.activation must be relu, tanh, elu or sigmoid`);
+}
+
+function checkFractions(d: DatasetSpec): void {
+  if (d.testFraction !== undefined && !(d.testFraction > 0 && d.testFraction < 1)) bad("dataset.testFraction must be between 0 and 1 (exclusive), e.g. 0.2");
+  if (d.validationFraction !== undefined && !(d.validationFraction >= 0 && d.validationFraction < 1)) bad("dataset.validationFraction must be at least 0 and below 1, e.g. 0.2");
 }
 
 function integer(text: string, name: string): number {

@@ -1,6 +1,9 @@
-import { loadBreastCancer } from "../../data/index.js";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { deriveSeed, fitStandardScaler, loadBreastCancer, mulberry32, normal, takeRows, trainTestSplit, type StandardScaler } from "../../data/index.js";
+import { hashData } from "../../models/index.js";
+import type { WorkerConfig } from "./config.js";
 import { DistributedTrainingError } from "./errors.js";
-import { normal, permutation, seededRandom, subSeed } from "./random.js";
 
 /** A tabular classification dataset: rows of features and integer class labels. */
 export interface TabularData {
@@ -65,7 +68,7 @@ export function syntheticBinary(options: SyntheticBinaryOptions = {}): TabularDa
   if (!(Number.isInteger(samples) && samples >= 10) || !(Number.isInteger(d) && d >= 2) || !(noise >= 0 && noise < 0.5)) {
     throw new DistributedTrainingError("BAD_WORKER_CONFIG", `synthetic-binary needs samples ≥ 10, features ≥ 2 and 0 ≤ noise < 0.5 (got ${samples}, ${d}, ${noise}).`);
   }
-  const random = seededRandom(subSeed(seed, 1));
+  const random = mulberry32(deriveSeed(seed, "synthetic-binary"));
   const w = Array.from({ length: d }, (_, j) => (j < Math.ceil(d / 2) ? normal(random) : 0.2 * normal(random)));
   const x: number[][] = [];
   const y: number[] = [];
@@ -96,23 +99,48 @@ registerDataset("breast-cancer", () => {
   return { name: "breast-cancer", features: d.featureNames, labels: d.labelNames, x: d.features, y: d.labels, source: `${d.source} (${d.licence})` };
 });
 
-export interface DataSplits {
-  train: { x: number[][]; y: number[] };
-  validation: { x: number[][]; y: number[] };
-  test: { x: number[][]; y: number[] };
+/** A dataset as a run trains on it: split, and scaled with statistics of its training rows. */
+export interface PreparedData extends TabularData {
+  train: Rows;
+  validation: Rows;
+  test: Rows;
+  scaler: StandardScaler;
+  hash: string;
 }
 
-/** A seeded shuffle into train / validation / test (validation may be empty). */
-export function splitData(data: TabularData, options: { testFraction: number; validationFraction: number; seed: number }): DataSplits {
-  const order = permutation(data.x.length, subSeed(options.seed, 2));
-  const nTest = Math.round(order.length * options.testFraction);
-  const nVal = Math.round((order.length - nTest) * options.validationFraction);
-  const pick = (ids: number[]) => ({ x: ids.map((i) => data.x[i]), y: ids.map((i) => data.y[i]) });
-  return {
-    test: pick(order.slice(0, nTest)),
-    validation: pick(order.slice(nTest, nTest + nVal)),
-    train: pick(order.slice(nTest + nVal)),
-  };
+export interface Rows {
+  x: number[][];
+  y: number[];
+}
+
+/**
+ * Loads the run's dataset and splits it (seeded by config.seed, so every rank gets the same
+ * rows): test, then validation out of the rest (sweeps), then scales all three with a standard
+ * scaler fitted on the training rows.
+ */
+export async function prepareData(config: WorkerConfig): Promise<PreparedData> {
+  if (config.dataset.module) {
+    // A module that registers more datasets (registerDataset) before this one is looked up.
+    await import(pathToFileURL(path.resolve(config.dataset.module)).href);
+  }
+  const data = await loadDataset(config.dataset.name, { seed: config.seed, ...config.dataset.options });
+  const split = trainTestSplit(data.x.length, { testFraction: config.dataset.testFraction ?? 0.2, seed: config.seed });
+  let train = split.train;
+  let validation: number[] = [];
+  const validationFraction = config.dataset.validationFraction ?? (config.mode === "sweep" ? 0.2 : 0);
+  if (validationFraction > 0) {
+    // The validation rows come out of the training split, as a second split of it.
+    const inner = trainTestSplit(train.length, { testFraction: validationFraction, seed: deriveSeed(config.seed, "validation") });
+    validation = takeRows(train, inner.test);
+    train = takeRows(train, inner.train);
+  }
+  const rows = (ids: number[]) => ({ x: takeRows(data.x, ids), y: takeRows(data.y, ids) });
+  const raw = rows(train);
+  // Every rank sees the whole training split here (it is generated or shipped), so every rank
+  // fits the same scaler; with data too large for that, fit it once and pass it in the config.
+  const scaler = fitStandardScaler(raw.x);
+  const scaled = (r: Rows): Rows => ({ x: scaler.transform(r.x), y: r.y });
+  return { ...data, hash: hashData(raw.x, raw.y), scaler, train: scaled(raw), validation: scaled(rows(validation)), test: scaled(rows(split.test)) };
 }
 
 /** Rank r's rows of a (shuffled) training set: every worldSize-th row, starting at r. */
@@ -120,18 +148,4 @@ export function shardIndices(n: number, rank: number, worldSize: number): number
   const ids: number[] = [];
   for (let i = rank; i < n; i += worldSize) ids.push(i);
   return ids;
-}
-
-/** Column means and standard deviations (a constant column gets std 1). */
-export function scalerOf(x: number[][]): { mean: number[]; std: number[] } {
-  const d = x[0]?.length ?? 0;
-  const mean = new Array<number>(d).fill(0);
-  const sq = new Array<number>(d).fill(0);
-  for (const row of x) for (let j = 0; j < d; j++) mean[j] += row[j] / x.length;
-  for (const row of x) for (let j = 0; j < d; j++) sq[j] += (row[j] - mean[j]) ** 2 / x.length;
-  return { mean, std: sq.map((v) => (v > 1e-12 ? Math.sqrt(v) : 1)) };
-}
-
-export function scaleRows(x: number[][], scaler: { mean: number[]; std: number[] }): number[][] {
-  return x.map((row) => row.map((v, j) => (v - scaler.mean[j]) / scaler.std[j]));
 }

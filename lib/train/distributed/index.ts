@@ -26,13 +26,12 @@ export {
   loadDataset,
   datasetNames,
   syntheticBinary,
-  splitData,
   shardIndices,
   type TabularData,
   type DatasetLoader,
   type SyntheticBinaryOptions,
 } from "./datasets.js";
 export { waitForEpoch, describeRank, HeartbeatWriter, type Heartbeat, type RankStatus, type WorkerPhase, type BarrierOptions } from "./barrier.js";
-export { averageWeights, encodeRankWeights, decodeRankWeights, readWeights, writeWeights, buildMlp, type RankWeights } from "./mlp.js";
+export { averageWeights, encodeRankWeights, decodeRankWeights, readWeights, writeWeights, type RankWeights } from "./weights.js";
 export { runLayout } from "./layout.js";
 export { DistributedTrainingError, type DistributedErrorCode } from "./errors.js";

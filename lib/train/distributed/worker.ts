@@ -1,17 +1,18 @@
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { getJson, isCustomAiError, joinKeyUrl, openStore, putJson, type BlobStore } from "../../core/index.js";
-import { hashData, saveModel, standardScalerStep } from "../../models/index.js";
+import { deriveSeed, takeRows } from "../../data/index.js";
+import { saveModel, standardScalerStep } from "../../models/index.js";
 import { selectBackend } from "../backends.js";
+import { fitModel, type FitOptions, type FitResult } from "../fit.js";
+import { evaluateClassifier } from "../metrics.js";
+import { buildTabularModel } from "../models.js";
 import { HeartbeatWriter, waitForEpoch, type RankStatus } from "./barrier.js";
 import { applySweepConfig, type FaultSpec, type HyperParams, type ModelSpec, type TrainSpec, type WorkerConfig } from "./config.js";
-import { loadDataset, scaleRows, scalerOf, shardIndices, splitData, type TabularData } from "./datasets.js";
+import { prepareData, shardIndices, type PreparedData, type Rows } from "./datasets.js";
 import { DistributedTrainingError } from "./errors.js";
 import { runLayout } from "./layout.js";
-import { averageWeights, buildMlp, decodeRankWeights, encodeRankWeights, readWeights, writeWeights } from "./mlp.js";
-import { permutation, subSeed } from "./random.js";
 import { sweepConfigs, type TrialResult } from "./sweep.js";
+import { averageWeights, decodeRankWeights, encodeRankWeights, readWeights, writeWeights } from "./weights.js";
 
 /** What rank 0 of a data-parallel run writes to runs/<id>/result.json. */
 export interface RunResult {
@@ -72,15 +73,11 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   try {
     await heartbeat.set("loading");
     const backend = await selectBackend();
-    const data = await loadData(config);
+    const data = await prepareData(config);
     log(`rank ${rank}/${worldSize} ${config.mode} run ${runId}: ${data.name} (${data.x.length} rows, ${data.features.length} features) on ${backend.name}`);
-    const onEpoch = (e: number) => {
-      epoch = e;
-    };
+    const ctx: WorkerContext = { config, store, heartbeat, data, backend: backend.name, log, onEpoch: (e) => (epoch = e) };
     const outcome: WorkerOutcome =
-      config.mode === "sweep"
-        ? { mode: "sweep", rank, result: await trainTrial(config, store, heartbeat, data, backend.name, log, onEpoch) }
-        : { mode: "data-parallel", rank, result: await trainDataParallel(config, store, heartbeat, data, backend.name, log, onEpoch) };
+      config.mode === "sweep" ? { mode: "sweep", rank, result: await trainTrial(ctx) } : { mode: "data-parallel", rank, result: await trainDataParallel(ctx) };
     await heartbeat.set("done");
     await putJson(store, layout.status(rank), { rank, state: "done", time: Date.now() } satisfies RankStatus);
     return outcome;
@@ -101,103 +98,51 @@ export async function runWorker(config: WorkerConfig, options: RunWorkerOptions 
   }
 }
 
-interface PreparedData extends TabularData {
-  train: { x: number[][]; y: number[] };
-  validation: { x: number[][]; y: number[] };
-  test: { x: number[][]; y: number[] };
-  scaler: { mean: number[]; std: number[] };
-  hash: string;
+/** What one worker trains with, and where it reports. */
+interface WorkerContext {
+  config: WorkerConfig;
+  store: BlobStore;
+  heartbeat: HeartbeatWriter;
+  data: PreparedData;
+  /** The backend rung it trains on. */
+  backend: string;
+  log: (line: string) => void;
+  /** Told each epoch as it starts (for the failure status). */
+  onEpoch: (epoch: number) => void;
 }
 
-async function loadData(config: WorkerConfig): Promise<PreparedData> {
-  if (config.dataset.module) {
-    // A module that registers more datasets (registerDataset) before this one is looked up.
-    await import(pathToFileURL(path.resolve(config.dataset.module)).href);
-  }
-  const data = await loadDataset(config.dataset.name, { seed: config.seed, ...config.dataset.options });
-  const splits = splitData(data, {
-    testFraction: config.dataset.testFraction ?? 0.2,
-    validationFraction: config.dataset.validationFraction ?? (config.mode === "sweep" ? 0.2 : 0),
-    seed: config.seed,
-  });
-  // Every rank sees the whole training split here (it is generated or shipped), so every rank
-  // fits the same scaler; with data too large for that, fit it once and pass it in the config.
-  const scaler = scalerOf(splits.train.x);
-  return {
-    ...data,
-    hash: hashData(splits.train.x, splits.train.y),
-    scaler,
-    train: { x: scaleRows(splits.train.x, scaler), y: splits.train.y },
-    validation: { x: scaleRows(splits.validation.x, scaler), y: splits.validation.y },
-    test: { x: scaleRows(splits.test.x, scaler), y: splits.test.y },
-  };
-}
-
-async function trainDataParallel(
-  config: WorkerConfig,
-  store: BlobStore,
-  heartbeat: HeartbeatWriter,
-  data: PreparedData,
-  backend: string,
-  log: (line: string) => void,
-  onEpoch: (epoch: number) => void,
-): Promise<RunResult | undefined> {
+async function trainDataParallel(ctx: WorkerContext): Promise<RunResult | undefined> {
+  const { config, store, heartbeat, data, log } = ctx;
   const { rank, worldSize, runId, hyper } = config;
-  const layout = runLayout(runId);
   const start = Date.now();
   const shardSizes = Array.from({ length: worldSize }, (_, r) => shardIndices(data.train.x.length, r, worldSize).length);
   const shard = shardIndices(data.train.x.length, rank, worldSize);
-  const x = shard.map((i) => data.train.x[i]);
-  const y = shard.map((i) => data.train.y[i]);
-  const model = buildMlp(config.model, hyper, data.features.length, config.seed);
+  const model = buildModel(config.model, hyper, data.features.length, config.seed);
   const losses: number[] = [];
   const barrierWaitMs: number[] = [];
   try {
-    for (let epoch = 0; epoch < hyper.epochs; epoch++) {
-      onEpoch(epoch);
-      await maybeFault(config, epoch, log);
-      await heartbeat.set("training", epoch);
-      const t0 = Date.now();
-      const { loss, samples } = await trainOneEpoch(model, x, y, hyper, subSeed(config.seed, 3, epoch, rank));
-      const trainMs = Date.now() - t0;
+    await fitShard(ctx, model, { x: takeRows(data.train.x, shard), y: takeRows(data.train.y, shard) }, hyper, rank, async (logs, stats) => {
+      const { epoch, loss } = logs;
+      const progress = `epoch ${epoch + 1}/${hyper.epochs}: loss ${loss.toFixed(4)}`;
       if (worldSize === 1) {
         losses.push(loss);
         barrierWaitMs.push(0);
-        log(`rank ${rank} epoch ${epoch + 1}/${hyper.epochs}: loss ${loss.toFixed(4)} (${samples} samples, ${trainMs} ms)`);
-        continue;
+        log(`rank ${rank} ${progress} (${stats.samples} samples, ${stats.ms} ms)`);
+        return;
       }
-      const mine = readWeights(model);
-      await store.put(layout.weights(epoch, rank), encodeRankWeights({ rank, epoch, samples, loss, ...mine }));
-      await heartbeat.set("waiting", epoch);
-      const { waitedMs } = await waitForEpoch(store, runId, epoch, worldSize, { timeoutMs: config.barrierTimeoutMs, pollMs: config.pollMs });
-      await heartbeat.set("averaging", epoch);
-      const parts = [];
-      for (let r = 0; r < worldSize; r++) {
-        const key = layout.weights(epoch, r);
-        const bytes = await store.get(key);
-        if (!bytes) throw new DistributedTrainingError("WORKER_FAILED", `The weights at ${joinKeyUrl(store, key)} vanished after the barrier: was the run's folder deleted or reused?`, { epoch, ranks: [r] });
-        parts.push(decodeRankWeights(bytes, joinKeyUrl(store, key)));
-      }
-      const average = averageWeights(parts);
-      writeWeights(model, average.values);
+      const average = await averageAtBarrier(ctx, model, epoch, stats.samples, loss);
       losses.push(average.loss);
-      barrierWaitMs.push(waitedMs);
-      log(`rank ${rank} epoch ${epoch + 1}/${hyper.epochs}: loss ${loss.toFixed(4)} local, ${average.loss.toFixed(4)} mean of ${worldSize} (${samples} samples, train ${trainMs} ms, barrier ${waitedMs} ms)`);
-    }
+      barrierWaitMs.push(average.waitedMs);
+      log(`rank ${rank} ${progress} local, ${average.loss.toFixed(4)} mean of ${worldSize} (${stats.samples} samples, train ${stats.ms} ms, barrier ${average.waitedMs} ms)`);
+    });
     if (rank !== 0) return undefined;
 
     await heartbeat.set("evaluating", hyper.epochs - 1);
-    const test = evaluate(model, data.test.x, data.test.y);
+    const test = await evaluate(model, data.test, data.labels);
     await heartbeat.set("saving", hyper.epochs - 1);
-    const saved = await saveModel(model, store.scope(layout.model), {
+    const saved = await saveRunModel(ctx, model, layout(ctx).model, {
       name: `mlp-${runId}`,
-      task: "binary-classification",
-      features: data.features,
-      labels: data.labels,
       metrics: { accuracy: test.accuracy, loss: test.loss },
-      backend,
-      trainingDataHash: data.hash,
-      preprocessing: [standardScalerStep(data.scaler, data.features)],
       extra: { runId, worldSize, hyper, model: config.model, dataset: config.dataset, seed: config.seed },
     });
     const result: RunResult = {
@@ -207,7 +152,7 @@ async function trainDataParallel(
       model: config.model,
       hyper,
       seed: config.seed,
-      backend,
+      backend: ctx.backend,
       shardSizes,
       losses,
       accuracy: test.accuracy,
@@ -217,53 +162,57 @@ async function trainDataParallel(
       modelUrl: saved.url,
       finishedAt: new Date().toISOString(),
     };
-    await putJson(store, layout.result, result);
+    await putJson(store, layout(ctx).result, result);
     log(`rank 0: test accuracy ${test.accuracy.toFixed(4)}, loss ${test.loss.toFixed(4)}; model at ${saved.url}`);
     return result;
   } finally {
-    disposeModel(model);
+    model.dispose();
   }
 }
 
-async function trainTrial(
-  config: WorkerConfig,
-  store: BlobStore,
-  heartbeat: HeartbeatWriter,
-  data: PreparedData,
-  backend: string,
-  log: (line: string) => void,
-  onEpoch: (epoch: number) => void,
-): Promise<TrialResult> {
+/**
+ * The distributed step of an epoch: this rank's weights to the store, the barrier, then every
+ * rank's weights back and their sample-weighted mean into the model.
+ */
+async function averageAtBarrier(ctx: WorkerContext, model: tf.LayersModel, epoch: number, samples: number, loss: number): Promise<{ loss: number; waitedMs: number }> {
+  const { config, store, heartbeat } = ctx;
+  const { rank, worldSize, runId } = config;
+  await store.put(layout(ctx).weights(epoch, rank), encodeRankWeights({ rank, epoch, samples, loss, ...readWeights(model) }));
+  await heartbeat.set("waiting", epoch);
+  const { waitedMs } = await waitForEpoch(store, runId, epoch, worldSize, { timeoutMs: config.barrierTimeoutMs, pollMs: config.pollMs });
+  await heartbeat.set("averaging", epoch);
+  const parts = [];
+  for (let r = 0; r < worldSize; r++) {
+    const key = layout(ctx).weights(epoch, r);
+    const bytes = await store.get(key);
+    if (!bytes) throw new DistributedTrainingError("WORKER_FAILED", `The weights at ${joinKeyUrl(store, key)} vanished after the barrier: was the run's folder deleted or reused?`, { epoch, ranks: [r] });
+    parts.push(decodeRankWeights(bytes, joinKeyUrl(store, key)));
+  }
+  const average = averageWeights(parts);
+  writeWeights(model, average.values);
+  return { loss: average.loss, waitedMs };
+}
+
+async function trainTrial(ctx: WorkerContext): Promise<TrialResult> {
+  const { config, store, heartbeat, data, log } = ctx;
   const { rank: index, runId } = config;
-  const layout = runLayout(runId);
   const configs = sweepConfigs(config.grid!);
   const point = configs[index];
   const spec: TrainSpec = applySweepConfig(config, point);
   const start = Date.now();
   log(`trial ${index}/${configs.length}: ${JSON.stringify(point)}`);
-  const model = buildMlp(spec.model, spec.hyper, data.features.length, config.seed);
+  const model = buildModel(spec.model, spec.hyper, data.features.length, config.seed);
   try {
-    const losses: number[] = [];
-    for (let epoch = 0; epoch < spec.hyper.epochs; epoch++) {
-      onEpoch(epoch);
-      await maybeFault(config, epoch, log);
-      await heartbeat.set("training", epoch);
-      const { loss } = await trainOneEpoch(model, data.train.x, data.train.y, spec.hyper, subSeed(config.seed, 3, epoch, 0));
-      losses.push(loss);
-    }
+    // Every trial shuffles as rank 0 of a data-parallel run would.
+    const fitted = await fitShard(ctx, model, data.train, spec.hyper, 0);
+    const losses = fitted.history.map((h) => h.loss);
     await heartbeat.set("evaluating");
-    const validation = evaluate(model, data.validation.x, data.validation.y);
-    const test = evaluate(model, data.test.x, data.test.y);
+    const validation = await evaluate(model, data.validation, data.labels);
+    const test = await evaluate(model, data.test, data.labels);
     await heartbeat.set("saving");
-    const saved = await saveModel(model, store.scope(layout.trialModel(index)), {
+    const saved = await saveRunModel(ctx, model, layout(ctx).trialModel(index), {
       name: `mlp-${runId}-trial-${index}`,
-      task: "binary-classification",
-      features: data.features,
-      labels: data.labels,
       metrics: { valAccuracy: validation.accuracy, accuracy: test.accuracy, loss: test.loss },
-      backend,
-      trainingDataHash: data.hash,
-      preprocessing: [standardScalerStep(data.scaler, data.features)],
       extra: { runId, trial: index, config: point, hyper: spec.hyper, model: spec.model, dataset: config.dataset, seed: config.seed },
     });
     const result: TrialResult = {
@@ -277,53 +226,71 @@ async function trainTrial(
       accuracy: test.accuracy,
       testLoss: test.loss,
       losses,
-      backend,
+      backend: ctx.backend,
       seconds: (Date.now() - start) / 1000,
       modelUrl: saved.url,
       finishedAt: new Date().toISOString(),
     };
-    await putJson(store, layout.trialResult(index), result);
+    await putJson(store, layout(ctx).trialResult(index), result);
     log(`trial ${index}: validation accuracy ${validation.accuracy.toFixed(4)}, test accuracy ${test.accuracy.toFixed(4)} (${result.seconds.toFixed(1)} s)`);
     return result;
   } finally {
-    disposeModel(model);
+    model.dispose();
   }
 }
 
-/** One pass over the rows (or stepsPerEpoch batches) in a seeded order; the mean batch loss. */
-async function trainOneEpoch(model: tf.LayersModel, x: number[][], y: number[], hyper: HyperParams, seed: number): Promise<{ loss: number; samples: number }> {
-  let order = permutation(x.length, seed);
-  if (hyper.stepsPerEpoch !== undefined) order = order.slice(0, Math.min(order.length, hyper.stepsPerEpoch * hyper.batchSize));
-  const xs = tf.tensor2d(order.map((i) => x[i]), [order.length, x[0].length]);
-  const ys = tf.tensor2d(order.map((i) => [y[i]]), [order.length, 1]);
-  try {
-    // tfjs would shuffle with Math.random: the order above is seeded instead.
-    const history = await model.fit(xs, ys, { epochs: 1, batchSize: hyper.batchSize, shuffle: false, verbose: 0 });
-    return { loss: Number(history.history.loss[0]), samples: order.length };
-  } finally {
-    xs.dispose();
-    ys.dispose();
-  }
+/**
+ * The run's binary-classification MLP (lib/train's tabular model with one sigmoid output). Its
+ * initialisers are seeded, so all ranks start from the same weights without exchanging them
+ * (parameter averaging needs a common start).
+ */
+function buildModel({ hidden, activation }: ModelSpec, { optimizer, learningRate }: HyperParams, inputDim: number, seed: number): tf.Sequential {
+  return buildTabularModel({ inputDim, hidden, activation, output: "sigmoid", dropout: 0, optimizer, learningRate, seed: deriveSeed(seed, "weights") });
 }
 
-function evaluate(model: tf.LayersModel, x: number[][], y: number[]): { accuracy: number; loss: number } {
-  if (x.length === 0) return { accuracy: Number.NaN, loss: Number.NaN };
-  return tf.tidy(() => {
-    const xs = tf.tensor2d(x, [x.length, x[0].length]);
-    const ys = tf.tensor2d(y.map((v) => [v]), [y.length, 1]);
-    const p = model.predict(xs) as tf.Tensor;
-    const probabilities = p.dataSync();
-    let correct = 0;
-    for (let i = 0; i < y.length; i++) if ((probabilities[i] >= 0.5 ? 1 : 0) === y[i]) correct++;
-    const loss = tf.metrics.binaryCrossentropy(ys, p).mean().dataSync()[0];
-    return { accuracy: correct / y.length, loss };
+/**
+ * fitModel over this rank's rows, shuffled per epoch from the run's seed and `rank`, with the
+ * worker's per-epoch steps around it: the fault hook and heartbeat before, `onEpochEnd` after.
+ */
+function fitShard(ctx: WorkerContext, model: tf.LayersModel, rows: Rows, hyper: HyperParams, rank: number, onEpochEnd?: FitOptions["onEpochEnd"]): Promise<FitResult> {
+  return fitModel(model, rows.x, rows.y, {
+    epochs: hyper.epochs,
+    batchSize: hyper.batchSize,
+    stepsPerEpoch: hyper.stepsPerEpoch,
+    seed: deriveSeed(ctx.config.seed, "rank", rank),
+    progress: false,
+    onEpochBegin: async (epoch) => {
+      ctx.onEpoch(epoch);
+      await maybeFault(ctx.config, epoch, ctx.log);
+      await ctx.heartbeat.set("training", epoch);
+    },
+    onEpochEnd,
   });
 }
 
-function disposeModel(model: tf.LayersModel): void {
-  // The optimizer was passed in by instance, so model.dispose() leaves its state (Adam moments).
-  model.optimizer?.dispose();
-  model.dispose();
+/** Accuracy and mean cross-entropy on held-out rows (NaN when there are none). */
+async function evaluate(model: tf.LayersModel, rows: Rows, labels: string[]): Promise<{ accuracy: number; loss: number }> {
+  if (rows.x.length === 0) return { accuracy: Number.NaN, loss: Number.NaN };
+  const report = await evaluateClassifier(model, rows.x, rows.y, { labels });
+  return { accuracy: report.accuracy, loss: report.loss! };
+}
+
+/** saveModel with what every model of a run records: task, schema, backend, data hash and scaler. */
+function saveRunModel(ctx: WorkerContext, model: tf.LayersModel, key: string, meta: { name: string; metrics: Record<string, number>; extra: Record<string, unknown> }) {
+  const { data } = ctx;
+  return saveModel(model, ctx.store.scope(key), {
+    ...meta,
+    task: "binary-classification",
+    features: data.features,
+    labels: data.labels,
+    backend: ctx.backend,
+    trainingDataHash: data.hash,
+    preprocessing: [standardScalerStep(data.scaler, data.features)],
+  });
+}
+
+function layout(ctx: WorkerContext) {
+  return runLayout(ctx.config.runId);
 }
 
 function faultOf(config: WorkerConfig, epoch: number): FaultSpec | undefined {

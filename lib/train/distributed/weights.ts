@@ -1,35 +1,7 @@
+// Parameter averaging: a rank's weights as one flat array, their exchange format in the store, and
+// the sample-weighted mean every rank computes alike.
 import * as tf from "@tensorflow/tfjs";
-import type { HyperParams, ModelSpec } from "./config.js";
 import { DistributedTrainingError } from "./errors.js";
-
-/**
- * The binary-classification MLP of a run. Every initializer is seeded, so all ranks start from
- * the same weights without exchanging them (parameter averaging needs a common start).
- */
-export function buildMlp(spec: ModelSpec, hyper: HyperParams, inputs: number, seed: number): tf.Sequential {
-  const model = tf.sequential({ name: "mlp" });
-  spec.hidden.forEach((units, i) => {
-    model.add(
-      tf.layers.dense({
-        units,
-        activation: spec.activation,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i }),
-        ...(i === 0 ? { inputShape: [inputs] } : {}),
-      }),
-    );
-  });
-  model.add(
-    tf.layers.dense({
-      units: 1,
-      activation: "sigmoid",
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + spec.hidden.length }),
-      ...(spec.hidden.length === 0 ? { inputShape: [inputs] } : {}),
-    }),
-  );
-  const optimizer = hyper.optimizer === "sgd" ? tf.train.sgd(hyper.learningRate) : tf.train.adam(hyper.learningRate);
-  model.compile({ optimizer, loss: "binaryCrossentropy", metrics: ["accuracy"] });
-  return model;
-}
 
 /** One rank's contribution to an epoch: its weights and how much data they saw. */
 export interface RankWeights {

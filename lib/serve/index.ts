@@ -11,6 +11,7 @@ export { toPrediction, type Prediction } from "./postprocess.js";
 export { compilePreprocessing, type RowTransform } from "./preprocess.js";
 export { v2ModelMetadata, parseV2Infer, V2_NUMERIC_DATATYPES } from "./v2.js";
 export { ServeError, RequestError } from "./errors.js";
+export { MAX_INPUT_VALUE, INPUT_RANGE_TEXT } from "./input-range.js";
 export {
   resolveExecutionProvider,
   parseExecutionProvider,

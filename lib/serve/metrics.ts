@@ -9,6 +9,7 @@ export class ServerMetrics {
   readonly batchRequests: Histogram;
   readonly queueDepth: Gauge;
   readonly rejected: Counter;
+  readonly nonFinite: Counter;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -24,6 +25,7 @@ export class ServerMetrics {
     this.batchRequests = new Histogram({ name: "scoring_batch_requests", help: "Requests merged into one ONNX Runtime run", buckets: [1, 2, 4, 8, 16, 32, 64], registers });
     this.queueDepth = new Gauge({ name: "scoring_queue_rows", help: "Rows waiting for a run", registers });
     this.rejected = new Counter({ name: "scoring_rejected_total", help: "Requests refused with 503 because the queue was full", registers });
+    this.nonFinite = new Counter({ name: "scoring_nonfinite_predictions_total", help: "Rows whose model output was NaN or Infinity (their requests were answered 500)", registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 }

@@ -1,11 +1,19 @@
 // The server's OpenAPI 3.1 document, generated from the served model's metadata: the request
 // schemas name the model's features (in order), its row shape and its labels, so a client
 // generator or a fuzzer (schemathesis) sees exactly what this model takes.
+import { INPUT_RANGE_TEXT, MAX_INPUT_VALUE } from "./input-range.js";
 import type { ScoringModel } from "./model.js";
+import { FP16_MAX, INTEGER_RANGES } from "./v2.js";
 
 type Schema = Record<string, unknown>;
 
-const finite: Schema = { type: "number", description: "a finite number (NaN and Infinity are refused)" };
+/** An input value: a number within the range the server takes (input-range.ts). */
+const finite: Schema = {
+  type: "number",
+  minimum: -MAX_INPUT_VALUE,
+  maximum: MAX_INPUT_VALUE,
+  description: `a number from ${INPUT_RANGE_TEXT}; larger ones overflow a float32 model and are refused (400), as are NaN and Infinity`,
+};
 const errorBody: Schema = { type: "object", required: ["error"], properties: { error: { type: "string", description: "what is wrong and what to do" } } };
 
 /** One instance: the row's values flat, or nested as the input's shape. */
@@ -72,16 +80,118 @@ function predictionSchema(model: ScoringModel): Schema {
   };
 }
 
-function v2TensorSchema(): Schema {
+/** Nested arrays of `dims` around `leaf`: [2, 3] → 2 arrays of 3 leaves. */
+function nested(dims: number[], leaf: Schema): Schema {
+  return dims.reduceRight<Schema>((inner, size) => ({ type: "array", items: inner, minItems: size, maxItems: size }), leaf);
+}
+
+/**
+ * The V2 infer body (KServe Open Inference Protocol, JSON tensors): exactly what parseV2Infer
+ * takes, per datatype (its values' type and range) and per layout (data flat, or nested as the
+ * shape). One rule JSON Schema cannot state is in the descriptions: the data holds as many rows
+ * as shape[0] says (product of the shape values, or shape[0] rows nested).
+ */
+function v2InferRequestSchema(model: ScoringModel, maxRows: number): Schema {
+  const names = [...new Set([model.inputName, model.metadata.inputs[0].name])];
+  const name: Schema = { type: "string", enum: names, description: "the model's input (see GET /v2/models/{name})" };
+  const rows: Schema = { type: "integer", minimum: 1, maximum: maxRows, description: `rows in this request (at most ${maxRows}: more get 413)` };
+  // The protocol's $parameters: strings, numbers and booleans by name. A key "__proto__" anywhere
+  // in a JSON body is refused (400) by the JSON parser, as prototype poisoning.
+  const parameters: Schema = { type: "object", propertyNames: { not: { const: "__proto__" } }, additionalProperties: { type: ["string", "number", "boolean"] } };
+  const layouts = model.rowShape.length > 1 ? [model.rowShape, [model.rowSize]] : [model.rowShape];
+  const range = (lo: number, hi: number): [number, number] => [Math.max(lo, -MAX_INPUT_VALUE), Math.min(hi, MAX_INPUT_VALUE)];
+  const leaves: [string[], Schema][] = [
+    [["FP32", "FP64"], finite],
+    [["FP16"], { type: "number", minimum: -FP16_MAX, maximum: FP16_MAX }],
+    // INT64 and UINT64 reach past the input range, which bounds them.
+    ...Object.entries(INTEGER_RANGES).map(([datatype, [lo, hi]]): [string[], Schema] => {
+      const [min, max] = range(lo, hi);
+      return [[datatype], { type: "integer", minimum: min, maximum: max }];
+    }),
+    [["BOOL"], { type: "boolean" }],
+  ];
+  const tensors: Schema[] = [];
+  for (const [datatypes, leaf] of leaves) {
+    for (const dims of layouts) {
+      tensors.push({
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "shape", "datatype", "data"],
+        properties: {
+          name,
+          datatype: { type: "string", enum: datatypes },
+          shape: { type: "array", prefixItems: [rows, ...dims.map((d) => ({ type: "integer", const: d }))], minItems: dims.length + 1, items: false },
+          data: {
+            description: `shape[0] × ${dims.reduce((a, b) => a * b, 1)} values, flat (row-major) or nested as the shape`,
+            anyOf: [
+              { type: "array", items: leaf, minItems: model.rowSize, maxItems: model.rowSize * maxRows },
+              { type: "array", items: nested(dims, leaf), minItems: 1, maxItems: maxRows },
+            ],
+          },
+          parameters,
+        },
+      });
+    }
+  }
+  const image = model.image;
+  if (image) {
+    const file: Schema = { type: "string", contentEncoding: "base64", description: `a PNG or JPEG of ${image.width}×${image.height} pixels, base64 (a data: URL too)` };
+    tensors.push({
+      type: "object",
+      additionalProperties: false,
+      required: ["name", "shape", "datatype", "data"],
+      properties: {
+        name,
+        datatype: { type: "string", enum: ["BYTES"] },
+        shape: { type: "array", prefixItems: [rows, { type: "integer", const: 1 }], minItems: 1, maxItems: 2, items: false, description: "[N] or [N, 1]: one image file each" },
+        data: {
+          description: "shape[0] image files",
+          anyOf: [
+            { type: "array", items: file, minItems: 1, maxItems: maxRows },
+            { type: "array", items: { type: "array", items: file, minItems: 1, maxItems: 1 }, minItems: 1, maxItems: maxRows },
+          ],
+        },
+        parameters,
+      },
+    });
+  }
   return {
     type: "object",
-    required: ["name", "shape", "datatype", "data"],
+    additionalProperties: false,
+    required: ["inputs"],
     properties: {
-      name: { type: "string" },
-      shape: { type: "array", items: { type: "integer", minimum: 1 } },
-      datatype: { type: "string" },
-      data: { type: "array" },
-      parameters: { type: "object" },
+      id: { type: "string", description: "echoed in the answer" },
+      parameters,
+      inputs: { type: "array", items: { oneOf: tensors }, minItems: 1, maxItems: 1 },
+      outputs: {
+        type: "array",
+        items: { type: "object", additionalProperties: false, required: ["name"], properties: { name: { type: "string", enum: [model.outputName] }, parameters } },
+      },
+    },
+  };
+}
+
+function v2InferResponseSchema(model: ScoringModel): Schema {
+  return {
+    type: "object",
+    required: ["model_name", "outputs"],
+    properties: {
+      model_name: { type: "string", const: model.name },
+      model_version: { type: "string" },
+      id: { type: "string" },
+      outputs: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["name", "datatype", "shape", "data"],
+          properties: {
+            name: { type: "string", const: model.outputName },
+            datatype: { type: "string", const: "FP32" },
+            shape: { type: "array", items: { type: "integer", minimum: 0 } },
+            data: { type: "array", items: { type: "number" } },
+          },
+        },
+      },
     },
   };
 }
@@ -108,6 +218,7 @@ export function openApiDocument(model: ScoringModel, options: OpenApiOptions): S
             401: "missing or wrong API key",
             404: "no such model",
             413: "the body or the number of rows is over the limit",
+            500: "the model's output was not a finite number (NaN or Infinity), or another failure of the server: the message says which",
             415: "unsupported content type",
             503: "the model is loading, or the queue is full (see Retry-After)",
           }[c],
@@ -142,7 +253,7 @@ export function openApiDocument(model: ScoringModel, options: OpenApiOptions): S
           requestBody: { required: true, content: scoreContent },
           responses: {
             200: { description: "one prediction per row, in order", content: json({ $ref: "#/components/schemas/ScoreResponse" }) },
-            ...errors(400, 401, 413, 415, 503),
+            ...errors(400, 401, 413, 415, 500, 503),
           },
         },
       },
@@ -160,19 +271,16 @@ export function openApiDocument(model: ScoringModel, options: OpenApiOptions): S
           summary: "Open Inference Protocol infer (JSON tensors)",
           requestBody: {
             required: true,
-            content: json({
-              type: "object",
-              required: ["inputs"],
-              properties: { id: { type: "string" }, inputs: { type: "array", items: v2TensorSchema(), minItems: 1, maxItems: 1 }, outputs: { type: "array", items: { type: "object", properties: { name: { type: "string" } } } } },
-            }),
+            content: json({ $ref: "#/components/schemas/V2InferRequest" }),
           },
-          responses: { 200: { description: "outputs as tensors" }, ...errors(400, 401, 404, 413, 503) },
+          responses: { 200: { description: "outputs as tensors", content: json(v2InferResponseSchema(model)) }, ...errors(400, 401, 404, 413, 500, 503) },
         },
       },
     },
     components: {
       schemas: {
         ScoreRequest: scoreRequestSchema(model, options.maxRows),
+        V2InferRequest: v2InferRequestSchema(model, options.maxRows),
         ScoreResponse: { type: "object", required: ["model", "predictions"], properties: { model: { type: "string" }, predictions: { type: "array", items: predictionSchema(model) } } },
         Error: errorBody,
       },

@@ -1,6 +1,7 @@
 // Turns /score and V2 request bodies into a Float32Array of raw rows, or a 400 naming the field.
 import { RequestError } from "./errors.js";
 import { decodeBase64Image, ImageInputError } from "./image/index.js";
+import { inInputRange, outOfRangeMessage } from "./input-range.js";
 import type { ScoringModel } from "./model.js";
 
 export interface ParsedRows {
@@ -21,11 +22,15 @@ export function describeValue(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-/** A finite number, or a 400; `where` is called only then (this runs for every value of every request). */
+/**
+ * A number within the model's input range (input-range.ts), or a 400 naming `where` and the
+ * range; `where` is called only then (this runs for every value of every request).
+ */
 function checkNumber(v: unknown, where: () => string): number {
-  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "number" && inInputRange(v)) return v;
   if (typeof v !== "number") throw bad(`${where()} must be a number, not ${describeValue(v)}.`);
-  throw bad(`${where()} must be a finite number.`);
+  if (!Number.isFinite(v)) throw bad(`${where()} must be a finite number.`);
+  throw bad(outOfRangeMessage(where(), v));
 }
 
 /** Feature name → column, made once per model rather than per request. */

@@ -1,6 +1,7 @@
 // The real-time scoring server: fastify + ONNX Runtime, micro-batched, with Prometheus metrics,
 // an optional API key and the Open Inference Protocol (KServe V2) beside the simple /score API.
 import { randomUUID, timingSafeEqual } from "node:crypto";
+import type { Socket } from "node:net";
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, type HTTPMethods } from "fastify";
 import type { OpenStoreOptions } from "../core/index.js";
 import { MicroBatcher, type BatcherStats } from "./batcher.js";
@@ -98,6 +99,56 @@ function sameKey(given: string, expected: string): boolean {
 }
 
 /**
+ * Answers what Node's HTTP parser refuses before fastify sees a request (fastify's default does
+ * too, with messages of its own): a method Node does not know (`BREW /score`) is a 405 with the
+ * path's Allow header when the path exists, as a known method would get; a request not sent in
+ * time is a 408; oversized headers a 431; anything else a 400. Then the connection is closed.
+ */
+function clientErrorHandler(allowedMethods: (path: string) => string[], requestTimeoutMs: number) {
+  return (err: Error & { code?: string; rawPacket?: unknown }, socket: Socket) => {
+    if (err.code === "ECONNRESET" || socket.destroyed) return;
+    let status = 400;
+    let error = "Malformed HTTP request: send HTTP/1.1 with a valid request line, headers and Content-Length or chunked body.";
+    const headers: string[] = [];
+    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+      status = 408;
+      error = `The request (headers and body) was not sent within ${requestTimeoutMs} ms: send it faster, or in smaller requests.`;
+    } else if (err.code === "HPE_HEADER_OVERFLOW") {
+      status = 431;
+      error = "The request's headers are larger than this server takes: send fewer or shorter headers.";
+    } else if (err.code === "HPE_INVALID_METHOD") {
+      const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : Buffer.alloc(0);
+      const line = raw.subarray(0, 4096).toString("latin1").split("\r\n", 1)[0];
+      const [method = "", target = ""] = line.split(" ");
+      const path = target.split("?")[0];
+      const allowed = allowedMethods(path);
+      const shown = JSON.stringify(method.slice(0, 24));
+      if (allowed.length) {
+        status = 405;
+        headers.push(`Allow: ${allowed.join(", ")}`);
+        error = `${shown} is not a method of ${path}; use ${allowed.join(" or ")}.`;
+      } else {
+        error = `${shown} is not an HTTP method this server knows: use GET or POST.`;
+      }
+    }
+    if (socket.writable) {
+      const body = JSON.stringify({ error });
+      const head = [`HTTP/1.1 ${status} ${STATUS_TEXT[status]}`, ...headers, "Content-Type: application/json; charset=utf-8", `Content-Length: ${Buffer.byteLength(body)}`, "Connection: close"];
+      socket.write(`${head.join("\r\n")}\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  };
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 405: "Method Not Allowed", 408: "Request Timeout", 431: "Request Header Fields Too Large" };
+
+/** The index of the first value that is NaN or ±Infinity, or -1. */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
+/**
  * Creates the server and starts loading the model in the background: /readyz answers 503 until
  * the model is loaded and warmed up. Throws ServeError MODEL_NOT_FOUND at once if a local folder
  * lacks model.onnx or metadata.json (a Blob URL is read, and fails, in the background: see
@@ -115,6 +166,9 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
   };
   checkModelDir(opts.modelDir);
   const metrics = new ServerMetrics({ defaultMetrics: opts.defaultMetrics });
+  // Routes are recorded so that a known path with another method answers 405 + Allow.
+  const known: { method: string; pattern: RegExp }[] = [];
+  const allowedMethods = (path: string): string[] => [...new Set(known.filter((r) => r.pattern.test(path)).map((r) => r.method))];
   const app = fastify({
     logger: options.logger ?? false,
     bodyLimit: opts.bodyLimit,
@@ -125,6 +179,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
     genReqId: () => randomUUID(),
     // Keep-alive sockets must not hold a graceful shutdown open.
     forceCloseConnections: "idle",
+    clientErrorHandler: clientErrorHandler(allowedMethods, opts.requestTimeoutMs),
   });
 
   let model: ScoringModel | undefined;
@@ -179,17 +234,30 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
   const score = async (parsed: ParsedRows): Promise<{ model: ScoringModel; data: Float32Array; width: number }> => {
     const { model: m, batcher: b } = requireModel();
     m.preprocess(parsed.data, parsed.rows);
+    let out: { data: Float32Array; width: number };
     try {
-      const out = await b.submit(parsed.data, parsed.rows);
-      return { model: m, ...out };
+      out = await b.submit(parsed.data, parsed.rows);
     } catch (e) {
       if (e instanceof RequestError && e.statusCode === 503) metrics.rejected.inc();
       throw e;
     }
+    // JSON has no NaN or Infinity (they would be sent as null): such an output is the model's
+    // failure on inputs it accepted, answered 500 and counted, never passed off as a prediction.
+    const bad = firstNonFinite(out.data);
+    if (bad >= 0) {
+      let rows = 0;
+      for (let r = 0; r < parsed.rows; r++) if (firstNonFinite(out.data.subarray(r * out.width, (r + 1) * out.width)) >= 0) rows++;
+      metrics.nonFinite.inc(rows);
+      const row = Math.floor(bad / out.width);
+      throw new ServeError(
+        "NON_FINITE_PREDICTION",
+        `The model's output for row ${row} is ${out.data[bad]}, not a finite number (${rows} of ${parsed.rows} rows), so there is no prediction to return.`,
+        { hint: "The inputs were within the range the server takes; the model (or its metadata's scaler) overflows on them, or its weights are not finite: check it in-process with ONNX Runtime on the same rows." },
+      );
+    }
+    return { model: m, ...out };
   };
 
-  // Routes are recorded so that a known path with the wrong method answers 405 + Allow.
-  const known: { method: string; pattern: RegExp }[] = [];
   const route = (method: HTTPMethods, url: string, handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>, on: FastifyInstance = app) => {
     const pattern = new RegExp(`^${url.replace(/:[^/]+/g, "[^/]+")}$`);
     known.push({ method, pattern });
@@ -209,6 +277,15 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
       reply.header("www-authenticate", "Bearer");
       throw new RequestError(401, "Missing or wrong API key: send Authorization: Bearer <key> or x-api-key: <key>.");
     }
+  });
+
+  // A known path with a method it lacks is a 405 listing the path's methods, answered before the
+  // body is read: a QUERY or PUT must not first be refused for its content type or a missing body.
+  app.addHook("onRequest", async (req) => {
+    if (!req.is404) return;
+    const path = req.url.split("?")[0];
+    const allowed = allowedMethods(path);
+    if (allowed.length) throw new RequestError(405, `${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`, undefined, { allow: allowed.join(", ") });
   });
 
   // Load shedding: while the queue is full, a scoring request gets its 503 before its body is read,
@@ -237,7 +314,13 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof RequestError) {
       if (err.retryAfterS !== undefined) reply.header("retry-after", String(err.retryAfterS));
+      if (err.headers) reply.headers(err.headers);
       return reply.code(err.statusCode).send({ error: err.message });
+    }
+    if (err instanceof ServeError) {
+      // The server's own failure on a valid request (NON_FINITE_PREDICTION): said, not hidden.
+      req.log.error({ err }, "scoring failed");
+      return reply.code(500).send({ error: `${err.message}${err.hint ? ` ${err.hint}` : ""} (request id ${req.id})`, code: err.code });
     }
     const status = err.statusCode;
     if (status && status >= 400 && status < 500) {
@@ -250,7 +333,7 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0];
-    const allowed = [...new Set(known.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    const allowed = allowedMethods(path);
     if (allowed.length) {
       return reply.code(405).header("allow", allowed.join(", ")).send({ error: `${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.` });
     }

@@ -5,13 +5,18 @@
 // image step also takes a BYTES tensor [N] of base64 PNG / JPEG files (how tritonclient sends
 // BYTES as JSON: strings).
 import { RequestError } from "./errors.js";
+import { inInputRange, outOfRangeMessage } from "./input-range.js";
 import type { ScoringModel } from "./model.js";
 import { decodeBase64, decodeImages, describeValue, type ParsedRows } from "./parse-request.js";
 
 const bad = (message: string) => new RequestError(400, message);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Inclusive ranges of the integer datatypes (INT64/UINT64 as far as JSON numbers reach). */
-const INTEGER_RANGES: Record<string, [number, number]> = {
+/**
+ * Inclusive ranges of the integer datatypes (INT64/UINT64 as far as JSON numbers reach; every
+ * value must also be within the model's input range, ±1e15: see input-range.ts).
+ */
+export const INTEGER_RANGES: Record<string, [number, number]> = {
   INT8: [-128, 127],
   INT16: [-32768, 32767],
   INT32: [-(2 ** 31), 2 ** 31 - 1],
@@ -22,7 +27,7 @@ const INTEGER_RANGES: Record<string, [number, number]> = {
   UINT64: [0, 2 ** 64],
 };
 const FLOAT_TYPES = new Set(["FP16", "FP32", "FP64"]);
-const FP16_MAX = 65504;
+export const FP16_MAX = 65504;
 export const V2_NUMERIC_DATATYPES = ["FP32", "FP64", "FP16", ...Object.keys(INTEGER_RANGES), "BOOL"] as const;
 
 export function v2ModelMetadata(model: ScoringModel) {
@@ -39,27 +44,54 @@ export function v2ModelMetadata(model: ScoringModel) {
   };
 }
 
+// The fields of the protocol's request, input tensor and requested output: others are refused, so
+// that a misspelt field ("output", "datatypes") is said rather than silently ignored.
+const REQUEST_FIELDS = ["id", "parameters", "inputs", "outputs"];
+const TENSOR_FIELDS = ["name", "shape", "datatype", "parameters", "data"];
+const OUTPUT_FIELDS = ["name", "parameters"];
+
+function onlyFields(o: Record<string, unknown>, fields: string[], where: string): void {
+  for (const key of Object.keys(o)) {
+    if (!fields.includes(key)) throw bad(`${where} has an unknown field ${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}: the Open Inference Protocol's are ${fields.join(", ")}.`);
+  }
+}
+
+/** `parameters`, when present: an object of strings, numbers and booleans (the protocol's $parameters). */
+function checkParameters(p: unknown, where: string): void {
+  if (p === undefined) return;
+  if (!isObject(p)) throw bad(`${where} must be an object, not ${describeValue(p)}.`);
+  for (const [key, v] of Object.entries(p)) {
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") throw bad(`${where}.${key} must be a string, a number or a boolean, not ${describeValue(v)}.`);
+  }
+}
+
 /** Checks a V2 infer body and returns its rows. */
 export async function parseV2Infer(body: unknown, model: ScoringModel, maxRows: number): Promise<ParsedRows & { id?: string }> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw bad('The body must be a JSON object: { "inputs": [{ "name", "shape", "datatype", "data" }] }.');
   const b = body as Record<string, unknown>;
+  onlyFields(b, REQUEST_FIELDS, "The body");
   if (b.id !== undefined && typeof b.id !== "string") throw bad('"id" must be a string.');
+  checkParameters(b.parameters, '"parameters"');
   if (!Array.isArray(b.inputs) || b.inputs.length !== 1) throw bad(`"inputs" must be an array of exactly one tensor (the model's input "${model.inputName}").`);
   const t = b.inputs[0] as Record<string, unknown>;
-  if (typeof t !== "object" || t === null || Array.isArray(t)) throw bad("inputs[0] must be an object with name, shape, datatype and data.");
+  if (!isObject(t)) throw bad("inputs[0] must be an object with name, shape, datatype and data.");
+  onlyFields(t, TENSOR_FIELDS, "inputs[0]");
+  checkParameters(t.parameters, "inputs[0].parameters");
   const names = [model.inputName, model.metadata.inputs[0].name];
   if (typeof t.name !== "string" || !names.includes(t.name)) throw bad(`inputs[0].name must be "${model.inputName}", not ${JSON.stringify(t.name)}.`);
   if (b.outputs !== undefined) {
     if (!Array.isArray(b.outputs)) throw bad('"outputs" must be an array.');
     b.outputs.forEach((o: unknown, i) => {
-      const name = (o as { name?: unknown })?.name;
-      if (name !== model.outputName) throw bad(`outputs[${i}].name must be "${model.outputName}", not ${JSON.stringify(name)}.`);
+      if (!isObject(o)) throw bad(`outputs[${i}] must be an object { "name": "${model.outputName}" }, not ${describeValue(o)}.`);
+      onlyFields(o, OUTPUT_FIELDS, `outputs[${i}]`);
+      if (o.name !== model.outputName) throw bad(`outputs[${i}].name must be "${model.outputName}", not ${JSON.stringify(o.name)}.`);
+      checkParameters(o.parameters, `outputs[${i}].parameters`);
     });
   }
   const id = b.id as string | undefined;
   const datatype = t.datatype;
   if (datatype === "BYTES") return { ...(await parseBytes(t, model, maxRows)), id };
-  if (typeof datatype !== "string" || !(FLOAT_TYPES.has(datatype) || datatype in INTEGER_RANGES || datatype === "BOOL")) {
+  if (typeof datatype !== "string" || !(FLOAT_TYPES.has(datatype) || Object.hasOwn(INTEGER_RANGES, datatype) || datatype === "BOOL")) {
     throw bad(`inputs[0].datatype must be one of ${V2_NUMERIC_DATATYPES.join(", ")}${model.image ? ", or BYTES (base64 PNG / JPEG files)" : ""}, not ${JSON.stringify(datatype)}.`);
   }
   const shape = t.shape;
@@ -72,7 +104,7 @@ export async function parseV2Infer(body: unknown, model: ScoringModel, maxRows: 
   if (!fits) throw bad(`inputs[0].shape is [${shape.join(", ")}]; model "${model.name}" takes [batch, ${model.rowShape.join(", ")}].`);
   if (rows > maxRows) throw new RequestError(413, `inputs[0] has ${rows} rows; this server takes at most ${maxRows} per request. Split the request.`);
   const data = flatData(t.data, shape as number[], rows * model.rowSize);
-  return { data: convert(data, datatype), rows, id };
+  return { data: convert(data, datatype, model), rows, id };
 }
 
 /** The tensor's data, flat row-major; nested arrays (as the V2 spec allows) are flattened along `shape`. */
@@ -96,9 +128,11 @@ function flatData(data: unknown, shape: number[], size: number): unknown[] {
   return out;
 }
 
-function convert(data: unknown[], datatype: string): Float32Array {
+function convert(data: unknown[], datatype: string, model: ScoringModel): Float32Array {
   const out = new Float32Array(data.length);
-  const at = (i: number) => `inputs[0].data[${i}]`;
+  // A tabular model's values are features in metadata order: a message names the feature too.
+  const features = model.features;
+  const at = (i: number) => `inputs[0].data[${i}]${features ? ` (feature "${features[i % features.length]}")` : ""}`;
   if (datatype === "BOOL") {
     data.forEach((v, i) => {
       if (typeof v !== "boolean") throw bad(`${at(i)} must be true or false (BOOL), not ${describeValue(v)}.`);
@@ -106,7 +140,7 @@ function convert(data: unknown[], datatype: string): Float32Array {
     });
     return out;
   }
-  const range = INTEGER_RANGES[datatype];
+  const range = Object.hasOwn(INTEGER_RANGES, datatype) ? INTEGER_RANGES[datatype] : undefined;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (typeof v !== "number" || !Number.isFinite(v)) throw bad(`${at(i)} must be a finite number (${datatype}, flat, row-major), not ${v === null ? "null" : typeof v === "number" ? String(v) : describeValue(v)}.`);
@@ -118,8 +152,8 @@ function convert(data: unknown[], datatype: string): Float32Array {
     } else if (datatype === "FP16" && Math.abs(v) > FP16_MAX) {
       throw bad(`${at(i)} is ${v}, outside the range of FP16.`);
     }
+    if (!inInputRange(v)) throw bad(outOfRangeMessage(at(i), v));
     out[i] = v;
-    if (!Number.isFinite(out[i])) throw bad(`${at(i)} is ${v}, which float32 (the model's input type) cannot hold.`);
   }
   return out;
 }

@@ -22,6 +22,15 @@ export async function saveDigitsModel(dir = tempDir("cai-img-digits-")): Promise
   return saveCnn(dir, "digits-cnn", [28, 28, 1], DIGIT_LABELS, DIGITS_STEP);
 }
 
+/**
+ * The digits CNN and its image step at `size`×`size` grey pixels (12 by default: 144 values a row
+ * instead of 784), saved as "digits-cnn-<size>": the same layers and API, for tests whose cost grows
+ * with the values per row (the schemathesis run generates every value of every instance).
+ */
+export async function saveSmallDigitsModel(size = 12, dir = tempDir("cai-img-digits-small-")): Promise<string> {
+  return saveCnn(dir, `digits-cnn-${size}`, [size, size, 1], DIGIT_LABELS, imageInputStep({ width: size, height: size, channels: 1, scale: 1 / 255 }));
+}
+
 /** An untrained RGB CNN (16×12×3, 3 classes) saved as "rgb-cnn" with the [-1, 1] image step. */
 export async function saveRgbModel(dir = tempDir("cai-img-rgb-")): Promise<string> {
   return saveCnn(dir, "rgb-cnn", [16, 12, 3], RGB_LABELS, RGB_STEP);

@@ -25,10 +25,10 @@ async function documentOf(s: ScoringServer, headers: Record<string, string> = {}
   return r.json() as Doc;
 }
 
-function validator(doc: Doc) {
+function validator(doc: Doc, schema = "ScoreRequest") {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   ajv.addSchema({ $id: "doc", components: doc.components });
-  return ajv.compile({ $ref: "doc#/components/schemas/ScoreRequest" });
+  return ajv.compile({ $ref: `doc#/components/schemas/${schema}` });
 }
 
 describe("GET /openapi.json", () => {
@@ -63,6 +63,52 @@ describe("GET /openapi.json", () => {
       expect(validate(body), JSON.stringify(body)).toBe(false);
       const status = (await server.inject({ method: "POST", url: "/score", payload: body as object })).statusCode;
       expect([400, 413], JSON.stringify(body)).toContain(status);
+    }
+  });
+
+  it("bounds every value to the range the server takes (400 beyond it)", async () => {
+    const validate = validator(await documentOf(server));
+    expect(validate({ ...record(), income: 1e15 })).toBe(true);
+    expect((await server.inject({ method: "POST", url: "/score", payload: { ...record(), income: 1e15 } })).statusCode).toBe(200);
+    for (const income of [1e15 + 1, -1e210]) {
+      expect(validate({ ...record(), income })).toBe(false);
+      expect((await server.inject({ method: "POST", url: "/score", payload: { ...record(), income } })).statusCode).toBe(400);
+    }
+  });
+
+  it("describes V2 infer as the server takes it: the input's names, each datatype's values, no unknown fields", async () => {
+    const validate = validator(await documentOf(server), "V2InferRequest");
+    const meta = (await server.inject("/v2/models/tiny-classifier")).json();
+    const name = meta.inputs[0].name as string;
+    const t = (over: object = {}) => ({ name, shape: [1, 4], datatype: "FP32", data: row(1), ...over });
+    const good = [
+      { inputs: [t()] },
+      { id: "a", inputs: [t({ datatype: "INT64", data: [30, 42_000, 0, 2] })], outputs: [{ name: meta.outputs[0].name }], parameters: { binary_data_output: false } },
+      { inputs: [t({ shape: [2, 4], data: [row(1), row(2)], parameters: { note: "nested as the shape" } })] },
+      { inputs: [t({ datatype: "BOOL", data: [true, false, true, true] })] },
+      { inputs: [t({ datatype: "FP64", data: [1e15, -1e15, 0, 1] })] },
+    ];
+    const bad = [
+      { inputs: [t({ name: "other" })] },
+      { inputs: [t()], extra: 1 },
+      { inputs: [t({ datatypes: "FP32" })] },
+      { inputs: [t({ datatype: "FP8" })] },
+      { inputs: [t({ datatype: "toString" })] },
+      { inputs: [t({ data: [1e16, 0, 0, 0] })] },
+      { inputs: [t({ datatype: "INT8", data: [1, 2, 300, 4] })] },
+      { inputs: [t()], parameters: { a: { nested: 1 } } },
+      { inputs: [t({ parameters: [] })] },
+      { inputs: [t({ shape: [9, 4], data: Array(36).fill(1) })] },
+      { inputs: [t()], outputs: [{ name: "nope" }] },
+    ];
+    const infer = (payload: object) => server.inject({ method: "POST", url: "/v2/models/tiny-classifier/infer", payload });
+    for (const body of good) {
+      expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+      expect((await infer(body)).statusCode, JSON.stringify(body)).toBe(200);
+    }
+    for (const body of bad) {
+      expect(validate(body), JSON.stringify(body)).toBe(false);
+      expect([400, 413], JSON.stringify(body)).toContain((await infer(body)).statusCode);
     }
   });
 

@@ -1,8 +1,11 @@
 // The scoring server through fastify's inject: formats, validation, HTTP semantics, auth,
 // micro-batching, the bounded queue, metrics and the KServe V2 routes.
 import { cpSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportOnnx, saveModel } from "../../lib/models/index.js";
 import { createScoringServer, ServeError, startScoringServer, type ScoringServer } from "../../lib/serve/index.js";
 import { FEATURES, LABELS, record, row, saveTinyCnn, saveTinyModel, type TinyModel } from "./server-helpers.js";
 import { tempDir } from "../support/temp.js";
@@ -91,6 +94,22 @@ describe("POST /score", () => {
     expect(r.json().error).toMatch(/"age" must be a finite number/);
   });
 
+  it.each([
+    [{ ...record(), income: 1e210 }, /Feature "income" is 1e\+210, which float32 \(the model's input type\) cannot hold: send values from -1e15 to 1e15/],
+    [{ records: [record(), { ...record(), age: -3.5e38 }] }, /Feature "age" in records\[1\] is -3\.5e\+38, which float32/],
+    [{ instances: [[1, 2, 1e16, 4]] }, /instances\[0\]\[2\] is 10000000000000000, beyond the values the model takes: send values from -1e15 to 1e15/],
+  ])("answers 400 naming the value and the range for a number the model cannot take: %j", async (body, message) => {
+    const r = await score(body);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toMatch(message);
+  });
+
+  it("scores the range's bounds with finite probabilities (never null)", async () => {
+    const r = await score({ instances: [[1e15, -1e15, 1e15, -1e15], [-1e15, 1e15, -1e15, 1e15]] });
+    expect(r.statusCode).toBe(200);
+    for (const p of r.json().predictions) for (const l of LABELS) expect(Number.isFinite(p.probabilities[l])).toBe(true);
+  });
+
   it("answers 413 over the body limit and for more rows than the queue holds", async () => {
     const s = createScoringServer({ modelDir: tiny.dir, bodyLimit: 1000, maxQueue: 4 });
     await s.scoring.loaded;
@@ -112,6 +131,38 @@ describe("HTTP semantics", () => {
     expect(d.statusCode).toBe(405);
     expect(d.headers.allow).toBe("GET, HEAD");
     expect((await server.inject({ method: "GET", url: "/nope" })).statusCode).toBe(404);
+  });
+
+  it("answers 405 + Allow before reading a body: QUERY without a content type, PUT with an odd one", async () => {
+    const q = await server.inject({ method: "QUERY" as "GET", url: "/healthz" });
+    expect(q.statusCode).toBe(405);
+    expect(q.headers.allow).toBe("GET, HEAD");
+    const p = await server.inject({ method: "PUT", url: "/score", headers: { "content-type": "text/x-odd" }, payload: "x" });
+    expect(p.statusCode).toBe(405);
+    expect(p.headers.allow).toBe("POST");
+    expect(p.json().error).toMatch(/PUT is not allowed on \/score; use POST/);
+  });
+
+  it("answers a method Node's parser does not know with 405 + Allow on a known path, over a socket", async () => {
+    const started = await startScoringServer({ modelDir: tiny.dir });
+    try {
+      const { port } = new URL(started.url);
+      const raw = (request: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket: Socket = connect(Number(port), "127.0.0.1", () => socket.write(request));
+          let text = "";
+          socket.on("data", (d: Buffer) => (text += d.toString("latin1")));
+          socket.on("close", () => resolve(text));
+          socket.on("error", reject);
+        });
+      const brew = await raw("BREW /score HTTP/1.1\r\nHost: x\r\n\r\n");
+      expect(brew).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+      expect(brew).toMatch(/\r\nAllow: POST\r\n/);
+      expect(JSON.parse(brew.slice(brew.indexOf("\r\n\r\n") + 4)).error).toMatch(/"BREW" is not a method of \/score; use POST/);
+      expect(await raw("BREW /nope HTTP/1.1\r\nHost: x\r\n\r\n")).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    } finally {
+      await started.close();
+    }
   });
 
   it("answers an unsupported content type with 415 and bad JSON with 400, as { error }", async () => {
@@ -176,6 +227,32 @@ describe("micro-batching and the bounded queue", () => {
     expect(s.scoring.stats().rejected).toBe(3);
     expect((await s.inject({ method: "POST", url: "/score", payload: record() })).statusCode).toBe(200);
     expect((await s.inject("/metrics")).body).toMatch(/scoring_rejected_total 3\b/);
+    await s.close();
+  });
+});
+
+describe("a model whose output is not finite", () => {
+  it("answers 500 saying so (never null probabilities) and counts the rows in /metrics", async () => {
+    const dir = tempDir("cai-serve-nan-");
+    await tf.setBackend("cpu");
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: LABELS.length, activation: "softmax", inputShape: [FEATURES.length] }));
+    model.setWeights([tf.fill([FEATURES.length, LABELS.length], Number.NaN), tf.zeros([LABELS.length])]);
+    await saveModel(model, dir, { name: "broken", task: "multiclass-classification", features: FEATURES, labels: LABELS });
+    writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model));
+    model.dispose();
+    const s = createScoringServer({ modelDir: dir });
+    await s.scoring.loaded;
+    const r = await s.inject({ method: "POST", url: "/score", payload: { records: [record(0), record(1)] } });
+    expect(r.statusCode).toBe(500);
+    expect(r.json()).toMatchObject({ code: "NON_FINITE_PREDICTION" });
+    expect(r.json().error).toMatch(/output for row 0 is NaN, not a finite number \(2 of 2 rows\).*request id/);
+    const input = (await s.inject("/v2/models/broken")).json().inputs[0].name;
+    const v2 = await s.inject({ method: "POST", url: "/v2/models/broken/infer", payload: { inputs: [{ name: input, shape: [1, 4], datatype: "FP32", data: row(0) }] } });
+    expect(v2.statusCode).toBe(500);
+    const metrics = (await s.inject("/metrics")).body;
+    expect(metrics).toMatch(/scoring_nonfinite_predictions_total 3\b/);
+    expect(metrics).toMatch(/scoring_http_requests_total\{method="POST",route="\/score",status="500"\} 1/);
     await s.close();
   });
 });

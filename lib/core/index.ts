@@ -19,14 +19,16 @@ export {
   copyValue,
   openRandomAccess,
   joinKeyUrl,
+  type RandomAccessValue,
+} from "./storage.js";
+export {
   STORAGE_CONNECTION_STRING_ENV,
   type BlobStore,
   type ByteRange,
-  type RandomAccessValue,
   type OpenStoreOptions,
   type StoreRetryOptions,
   type TokenCredential,
-} from "./storage.js";
+} from "./storage-types.js";
 export { joinKey, normalizeKey } from "./storage-keys.js";
 export { parseStorageUrl, joinStorageUrl, type StorageLocation, type FileLocation, type BlobLocation } from "./storage-url.js";
 export { FileStore } from "./storage-file.js";
@@ -39,4 +41,12 @@ export {
   type Azurite,
   type AzuriteOptions,
 } from "./storage-azurite.js";
-export { runWorkerMain } from "./worker-main.js";
+export { toolkitInfo, type ToolkitInfo } from "./toolkit.js";
+export {
+  stopProcess,
+  processExit,
+  killWithParent,
+  DEFAULT_STOP_GRACE_MS,
+  type ProcessEnd,
+  type StopProcessOptions,
+} from "./child-process.js";

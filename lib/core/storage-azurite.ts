@@ -4,6 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { killWithParent, stopProcess } from "./child-process.js";
 import { findPackage } from "./packages.js";
 import { importPackage } from "./import-package.js";
 import { StorageError } from "./storage-errors.js";
@@ -40,7 +41,7 @@ export interface Azurite {
   pid: number;
   /** A storage URL in this emulator: `containerUrl("runs", "r1")` → `http://127.0.0.1:<port>/devstoreaccount1/runs/r1`. */
   containerUrl(container: string, prefix?: string): string;
-  /** Stops the emulator (SIGTERM, then SIGKILL after 5 s) and deletes a temporary location. Safe to call twice. */
+  /** Stops the emulator (SIGTERM, then SIGKILL after DEFAULT_STOP_GRACE_MS, 5 s) and deletes a temporary location. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -113,19 +114,13 @@ async function launch(main: string, port: number, location: string, ownLocation:
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    });
-    child.once("error", (error) => {
-      output += `\n${error.message}`;
-      exited = { code: -1, signal: null };
-      resolve();
-    });
+  child.once("exit", (code, signal) => (exited = { code, signal }));
+  child.once("error", (error) => {
+    output += `\n${error.message}`;
+    exited = { code: -1, signal: null };
   });
+  const forget = killWithParent(child);
   const onExit = () => {
-    if (!exited) child.kill("SIGKILL");
     if (ownLocation) rmSync(location, { recursive: true, force: true });
   };
   process.once("exit", onExit);
@@ -137,10 +132,8 @@ async function launch(main: string, port: number, location: string, ownLocation:
   const deadline = Date.now() + timeoutMs;
   while (!(await answers(port))) {
     if (exited || Date.now() > deadline) {
-      if (!exited) {
-        child.kill("SIGKILL");
-        await exitPromise;
-      }
+      if (!exited) await stopProcess(child, { signal: "SIGKILL" });
+      forget();
       process.removeListener("exit", onExit);
       const why = exited && output.trim() ? output.trim().split("\n").slice(-5).join(" | ") : `no answer in ${timeoutMs} ms`;
       throw new StorageError("AZURITE_START", `Azurite did not start on 127.0.0.1:${port} (${why}). Check the port is free${location ? ` and ${location} is writable` : ""}.`);
@@ -160,12 +153,8 @@ async function launch(main: string, port: number, location: string, ownLocation:
     containerUrl: (container, prefix) => `${url}/${container}${prefix ? `/${prefix.replace(/^\/+/, "")}` : ""}`,
     stop: () => {
       stopping ??= (async () => {
-        if (!exited) {
-          child.kill("SIGTERM");
-          const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-          await exitPromise;
-          clearTimeout(timer);
-        }
+        if (!exited) await stopProcess(child); // SIGTERM; SIGKILL after the default grace
+        forget();
         process.removeListener("exit", onExit);
         if (ownLocation) rmSync(location, { recursive: true, force: true });
       })();

@@ -4,7 +4,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY } from "./storage-azurite.js";
 import { StorageError } from "./storage-errors.js";
 import { joinKey, normalizeKey, normalizePrefix } from "./storage-keys.js";
 import type { BlobLocation } from "./storage-url.js";
-import { STORAGE_CONNECTION_STRING_ENV, type BlobStore, type ByteRange, type OpenStoreOptions, type TokenCredential } from "./storage.js";
+import { STORAGE_CONNECTION_STRING_ENV, type BlobStore, type ByteRange, type OpenStoreOptions, type TokenCredential } from "./storage-types.js";
 
 type BlobSdk = typeof import("@azure/storage-blob");
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
-import type { BlobStore, ByteRange } from "./storage.js";
+import type { BlobStore, ByteRange } from "./storage-types.js";
 import { joinKey, normalizeKey, normalizePrefix } from "./storage-keys.js";
 import { StorageError } from "./storage-errors.js";
 

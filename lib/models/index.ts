@@ -14,6 +14,6 @@ export {
 } from "./metadata.js";
 export { hashData, type HashableData } from "./hash.js";
 export { standardScalerStep, imageInputStep, findImageStep, type StandardScalerStep, type ImageInputStep, type Preprocessing } from "./preprocessing.js";
-export { toolkitInfo, type ToolkitInfo } from "./toolkit.js";
+export { toolkitInfo, type ToolkitInfo } from "../core/index.js"; // saveModel records it in metadata.json
 export { ModelError } from "./errors.js";
 export * from "./onnx/index.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
-import { getJson, isCustomAiError, openStore, type BlobStore, type OpenStoreOptions } from "../core/index.js";
+import { getJson, isCustomAiError, openStore, toolkitInfo, type BlobStore, type OpenStoreOptions } from "../core/index.js";
 import { ModelError } from "./errors.js";
 import {
   METADATA_SCHEMA_VERSION,
@@ -12,7 +12,6 @@ import {
   type ModelMetadata,
   type ModelMetadataInput,
 } from "./metadata.js";
-import { toolkitInfo } from "./toolkit.js";
 
 /** The files of a saved model, relative to its location. */
 export const MODEL_FILES = { topology: "model.json", weights: "weights.bin", metadata: "metadata.json" } as const;

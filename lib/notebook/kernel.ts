@@ -188,7 +188,14 @@ export class Kernel {
     if (this.isAlive) this.child.kill("SIGKILL");
   }
 
-  /** Asks the kernel to shut down, kills it if it has not exited after `graceMs`, and frees its sockets. */
+  /**
+   * Asks the kernel to shut down, kills it if it has not exited after `graceMs`, and frees its sockets.
+   * Not lib/core's stopProcess (signal, grace, SIGKILL, reap), on purpose: notebook/ imports no
+   * other lib folder (it runs any kernel and is copied out alone), and Jupyter stops a kernel with
+   * a message, not a signal — SIGTERM is no part of the kernel protocol. The steps are the same:
+   * the request stands for the signal, `graceMs` for the grace, then SIGKILL and `exited` (the
+   * reap); the `live` set above stands for core's killWithParent.
+   */
   async shutdown(graceMs = 1000): Promise<void> {
     if (this.isAlive) {
       // Once the kernel has answered the shutdown request (or not, within graceMs) nothing of it is

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { toolkitInfo } from "../models/toolkit.js";
+import { killWithParent, stopProcess, toolkitInfo } from "../core/index.js";
 import { ServeError } from "./errors.js";
 
 export interface ScoringProcessOptions {
@@ -37,11 +37,21 @@ export interface ScoringProcess {
   logs(): Record<string, unknown>[];
   /** Its resident memory now, in MB (Linux), or undefined. */
   rssMb(): number | undefined;
-  /** SIGTERM, then waits for it to drain and exit (SIGKILL after `graceMs`, default 10 s). */
+  /** SIGTERM, then waits for it to drain and exit (SIGKILL after `graceMs`, default 10 s: see SERVER_STOP_GRACE_MS). */
   stop(graceMs?: number): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `custom-ai serve` and resolves once the model is loaded and warmed up. */
+/**
+ * How long stop() lets the server drain before SIGKILL: longer than lib/core's default (5 s)
+ * because on SIGTERM the server finishes the requests in flight — queued in a batching window,
+ * then scored — before it exits, as a pod does in its termination grace period.
+ */
+const SERVER_STOP_GRACE_MS = 10_000;
+
+/**
+ * Starts `custom-ai serve` and resolves once the model is loaded and warmed up. The server is
+ * killed if this process exits without stopping it.
+ */
 export async function startScoringProcess(options: ScoringProcessOptions): Promise<ScoringProcess> {
   const cwd = options.cwd ?? (toolkitInfo().root || process.cwd());
   const bin = path.join(cwd, "bin", "custom-ai.mjs");
@@ -63,6 +73,7 @@ export async function startScoringProcess(options: ScoringProcessOptions): Promi
   // The key goes through the environment, not argv: argv is visible to every user of the machine.
   const env = { ...process.env, ...options.env, ...(options.apiKey ? { SCORING_API_KEY: options.apiKey } : {}) };
   const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  killWithParent(child);
   const logLines: string[] = [];
   let stdoutRest = "";
   let stderr = "";
@@ -73,7 +84,6 @@ export async function startScoringProcess(options: ScoringProcessOptions): Promi
     if (logLines.length > 50_000) logLines.splice(0, logLines.length - 50_000);
   });
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-  const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (exitCode, signal) => resolve({ exitCode, signal })));
 
   const url = await new Promise<string>((resolve, reject) => {
     const timeout = options.startTimeoutMs ?? 60_000;
@@ -86,8 +96,8 @@ export async function startScoringProcess(options: ScoringProcessOptions): Promi
         return done(() => reject(new ServeError("START_FAILED", `custom-ai serve exited (${child.exitCode ?? child.signalCode}) before it was ready: ${why || "no output"}`)));
       }
       if (Date.now() - t0 > timeout) {
-        child.kill("SIGKILL");
-        return done(() => reject(new ServeError("START_FAILED", `custom-ai serve was not ready within ${timeout / 1000} s; its output: ${stderr.slice(-2000) || "none"}`)));
+        const error = new ServeError("START_FAILED", `custom-ai serve was not ready within ${timeout / 1000} s; its output: ${stderr.slice(-2000) || "none"}`);
+        return done(() => void stopProcess(child, { signal: "SIGKILL" }).then(() => reject(error)));
       }
     }, 50);
     const done = (f: () => void) => {
@@ -108,13 +118,9 @@ export async function startScoringProcess(options: ScoringProcessOptions): Promi
         }
       }),
     rssMb: () => processRssMb(child.pid!),
-    async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return exited;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
+    async stop(graceMs = SERVER_STOP_GRACE_MS) {
+      const { exitCode, signal } = await stopProcess(child, { graceMs });
+      return { exitCode, signal };
     },
   };
 }

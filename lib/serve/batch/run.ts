@@ -1,9 +1,8 @@
 // runBatchScoring: a batch-scoring job on this machine, as N worker processes with
-// JOB_COMPLETION_INDEX=0..N-1 (the contract of the Kubernetes Indexed Job that runs it on AKS).
+// JOB_COMPLETION_INDEX=0..N-1 (lib/jobs: the contract of the Kubernetes Indexed Job that runs it on AKS).
 import path from "node:path";
 import { getJson, openStore, STORAGE_CONNECTION_STRING_ENV } from "../../core/index.js";
-// The launcher alone, not the distributed index: that would load tfjs into the coordinator.
-import { describeFailures, runLocalJob } from "../../train/distributed/launcher.js";
+import { describeFailures, runLocalJob } from "../../jobs/index.js";
 import { describeExecutionProvider, type ExecutionProviderChoice, type ExecutionProviderName } from "../execution-providers.js";
 import { BatchScoringError } from "./errors.js";
 import { planBatchJob } from "./job.js";
@@ -126,7 +125,7 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
   };
   const resolve = (url: string) => (/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : path.resolve(url)); // workers may run elsewhere
   const job = await runLocalJob({
-    signal: options.signal,
+    abortSignal: options.signal,
     workers,
     entry: BATCH_WORKER_ENTRY,
     cwd: options.cwd,

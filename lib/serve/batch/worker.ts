@@ -25,6 +25,7 @@ import { loadBatchModel } from "./model.js";
 import { commitResultFile, openResultFile } from "./commit.js";
 import { CorruptInput, readCsvBatches, readParquetBatches, type RowBatch } from "./readers.js";
 import { parseExecutionProvider, type ExecutionProviderChoice } from "../execution-providers.js";
+import { JobError, readJobEnv, type JobEnv } from "../../jobs/index.js";
 
 function parseProvider(value: string): ExecutionProviderChoice {
   try {
@@ -34,10 +35,11 @@ function parseProvider(value: string): ExecutionProviderChoice {
   }
 }
 
-/** The environment variables a worker reads (worker-main.ts). */
+/**
+ * The environment variables a batch worker reads (worker-main.ts) besides the job's own (JOB_ENV in
+ * lib/jobs: JOB_COMPLETION_INDEX is its rank, WORLD_SIZE the number of workers).
+ */
 export const BATCH_ENV = {
-  rank: "JOB_COMPLETION_INDEX",
-  workers: "WORLD_SIZE",
   model: "CUSTOM_AI_BATCH_MODEL",
   input: "CUSTOM_AI_BATCH_INPUT",
   output: "CUSTOM_AI_BATCH_OUTPUT",
@@ -95,9 +97,15 @@ export function batchWorkerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     if (!Number.isInteger(value) || value < min) throw new BatchScoringError("BAD_OPTIONS", `${name} must be a whole number ≥ ${min}, not ${JSON.stringify(text)}.`);
     return value;
   };
-  const workers = int(BATCH_ENV.workers, 1, 1)!;
-  const rank = int(BATCH_ENV.rank, 0, 0)!;
-  if (rank >= workers) throw new BatchScoringError("BAD_OPTIONS", `${BATCH_ENV.rank}=${rank} is not below ${BATCH_ENV.workers}=${workers}: set WORLD_SIZE to the Job's completions.`);
+  // Run by hand, without the job's variables, a worker is rank 0 of 1.
+  let job: JobEnv;
+  try {
+    job = readJobEnv(env, { defaults: { rank: 0, worldSize: 1 } });
+  } catch (error) {
+    if (!(error instanceof JobError)) throw error;
+    throw new BatchScoringError("BAD_OPTIONS", error.message, { hint: error.hint, cause: error });
+  }
+  const { rank, worldSize: workers } = job;
   return {
     rank,
     workers,

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { STORAGE_CONNECTION_STRING_ENV } from "../../core/index.js";
+import { JOB_ENV, JobError, readJobEnv } from "../../jobs/index.js";
 import { DistributedTrainingError } from "./errors.js";
 
 /** The MLP each worker builds (binary classification: one sigmoid output). */
@@ -75,10 +76,11 @@ export interface WorkerConfig extends TrainSpec {
   fault?: FaultSpec | FaultSpec[];
 }
 
-/** Environment variables a worker reads (the Kubernetes Job sets the same ones). */
+/**
+ * Environment variables a training worker reads besides the job's own (JOB_ENV in lib/jobs:
+ * JOB_COMPLETION_INDEX is its rank, WORLD_SIZE the number of workers). The Kubernetes Job sets the same ones.
+ */
 export const WORKER_ENV = {
-  rank: "JOB_COMPLETION_INDEX",
-  worldSize: "WORLD_SIZE",
   runId: "CUSTOM_AI_RUN_ID",
   storeUrl: "CUSTOM_AI_STORE_URL",
   config: "CUSTOM_AI_TRAIN_CONFIG",
@@ -108,7 +110,7 @@ export type WorkerConfigInput = Partial<Omit<WorkerConfig, "dataset" | "model" |
 };
 
 /**
- * Reads a worker's configuration: rank from JOB_COMPLETION_INDEX, world size from WORLD_SIZE,
+ * Reads a worker's configuration: rank from JOB_COMPLETION_INDEX, world size from WORLD_SIZE (readJobEnv),
  * run id and store URL from CUSTOM_AI_RUN_ID / CUSTOM_AI_STORE_URL, everything else from the JSON
  * in CUSTOM_AI_TRAIN_CONFIG (or the file CUSTOM_AI_TRAIN_CONFIG_FILE), over the defaults.
  * Variables win over the JSON. Throws DistributedTrainingError BAD_WORKER_CONFIG naming the variable.
@@ -123,10 +125,15 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
   const input: WorkerConfigInput = { ...json };
   if (fault) input.fault = parseFault(fault);
   const fromEnv = (name: string) => env[name]?.trim() || undefined;
-  const rank = fromEnv(WORKER_ENV.rank);
-  if (rank !== undefined) input.rank = integer(rank, WORKER_ENV.rank);
-  const world = fromEnv(WORKER_ENV.worldSize);
-  if (world !== undefined) input.worldSize = integer(world, WORKER_ENV.worldSize);
+  try {
+    const job = readJobEnv(env, { defaults: { rank: json.rank, worldSize: json.worldSize ?? 1 } });
+    input.rank = job.rank;
+    input.worldSize = job.worldSize;
+  } catch (error) {
+    if (!(error instanceof JobError)) throw error;
+    const why = error.message.charAt(0).toLowerCase() + error.message.slice(1);
+    throw new DistributedTrainingError("BAD_WORKER_CONFIG", `Worker configuration: ${why}`, { hint: error.hint, cause: error });
+  }
   const runId = fromEnv(WORKER_ENV.runId);
   if (runId !== undefined) input.runId = runId;
   const storeUrl = fromEnv(WORKER_ENV.storeUrl);
@@ -158,9 +165,9 @@ export function resolveWorkerConfig(input: WorkerConfigInput): WorkerConfig {
   if (!config.runId) bad(`the run id is missing: set ${WORKER_ENV.runId}`);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(config.runId)) bad(`run id "${config.runId}" must be letters, digits, ".", "_" or "-"`);
   if (!config.storeUrl) bad(`the store URL is missing: set ${WORKER_ENV.storeUrl} (a folder, or an Azure Blob / Azurite URL)`);
-  if (!Number.isInteger(config.worldSize) || config.worldSize < 1) bad(`${WORKER_ENV.worldSize} must be a whole number ≥ 1`);
-  if (!Number.isInteger(config.rank)) bad(`the rank is missing: set ${WORKER_ENV.rank} (Kubernetes sets it in an Indexed Job)`);
-  if (config.rank < 0 || config.rank >= config.worldSize) bad(`rank ${config.rank} is outside 0..${config.worldSize - 1} (${WORKER_ENV.worldSize}=${config.worldSize})`);
+  if (!Number.isInteger(config.worldSize) || config.worldSize < 1) bad(`${JOB_ENV.worldSize} must be a whole number ≥ 1`);
+  if (!Number.isInteger(config.rank)) bad(`the rank is missing: set ${JOB_ENV.rank} (Kubernetes sets it in an Indexed Job)`);
+  if (config.rank < 0 || config.rank >= config.worldSize) bad(`rank ${config.rank} is outside 0..${config.worldSize - 1} (${JOB_ENV.worldSize}=${config.worldSize})`);
   checkHyper(config.hyper, "hyper");
   checkModel(config.model, "model");
   checkFractions(config.dataset);
@@ -170,7 +177,7 @@ export function resolveWorkerConfig(input: WorkerConfigInput): WorkerConfig {
   if (mode === "sweep") {
     if (!config.grid) bad("sweep mode needs a grid");
     const size = checkGrid(config.grid!);
-    if (config.worldSize !== size) bad(`the grid has ${size} configurations, so ${WORKER_ENV.worldSize} (the Job's completions) must be ${size}, not ${config.worldSize}`);
+    if (config.worldSize !== size) bad(`the grid has ${size} configurations, so ${JOB_ENV.worldSize} (the Job's completions) must be ${size}, not ${config.worldSize}`);
   }
   return config;
 }
@@ -219,12 +226,13 @@ export interface WorkerEnvOptions {
 /**
  * The environment of a worker, without its rank (JOB_COMPLETION_INDEX, which Kubernetes and
  * runLocalJob set per worker): the same variables for local processes and for the Job's pods.
+ * Includes WORLD_SIZE, which the configuration (a sweep's grid) is checked against.
  */
 export function workerEnv(options: WorkerEnvOptions): Record<string, string> {
   const env: Record<string, string> = {
     [WORKER_ENV.runId]: options.runId,
     [WORKER_ENV.storeUrl]: options.storeUrl,
-    [WORKER_ENV.worldSize]: String(options.worldSize),
+    [JOB_ENV.worldSize]: String(options.worldSize),
   };
   if (options.config) {
     const { rank: _rank, runId: _runId, storeUrl: _storeUrl, worldSize: _world, fault: _fault, ...rest } = options.config;
@@ -258,12 +266,6 @@ function checkModel(m: ModelSpec, where: string): void {
 function checkFractions(d: DatasetSpec): void {
   if (d.testFraction !== undefined && !(d.testFraction > 0 && d.testFraction < 1)) bad("dataset.testFraction must be between 0 and 1 (exclusive), e.g. 0.2");
   if (d.validationFraction !== undefined && !(d.validationFraction >= 0 && d.validationFraction < 1)) bad("dataset.validationFraction must be at least 0 and below 1, e.g. 0.2");
-}
-
-function integer(text: string, name: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value)) bad(`${name}="${text}" is not a whole number`);
-  return value;
 }
 
 function parseJson(text: string, source: string): WorkerConfigInput {

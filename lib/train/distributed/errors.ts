@@ -6,8 +6,7 @@ export type DistributedErrorCode =
   | "BARRIER_TIMEOUT" // some ranks did not deliver an epoch's weights in time
   | "WORKER_FAILED" // another rank reported a failure
   | "RUN_EXISTS" // the run id already has a finished result
-  | "SWEEP_INCOMPLETE" // no (or not all) trial results
-  | "LAUNCH_FAILED"; // the local launcher could not start the workers
+  | "SWEEP_INCOMPLETE"; // no (or not all) trial results
 
 /**
  * Thrown by multi-node training (lib/train/distributed). A BARRIER_TIMEOUT carries the epoch and

@@ -19,8 +19,7 @@ export {
   type FaultSpec,
 } from "./config.js";
 export { sweepConfigs, collectSweep, type TrialResult, type SweepSummary, type CollectSweepOptions } from "./sweep.js";
-export { runLocalJob, describeFailures, DEFAULT_WORKER_ENTRY, type LocalJobOptions, type LocalJobResult, type WorkerExit } from "./launcher.js";
-export { runDistributedTraining, runSweep, type LocalRunOptions, type LocalTrainingRun, type LocalSweepRun } from "./local.js";
+export { runDistributedTraining, runSweep, TRAINING_WORKER_ENTRY, type LocalRunOptions, type LocalTrainingRun, type LocalSweepRun } from "./local.js";
 export {
   registerDataset,
   loadDataset,

@@ -1,9 +1,12 @@
 import { openStore, type BlobStore } from "../../core/index.js";
 import { newRunId, resolveWorkerConfig, workerEnv, type FaultSpec, type SweepGrid, type WorkerConfigInput } from "./config.js";
 import { DistributedTrainingError } from "./errors.js";
-import { describeFailures, runLocalJob, type LocalJobOptions, type LocalJobResult } from "./launcher.js";
+import { describeFailures, runLocalJob, type LocalJobOptions, type LocalJobResult } from "../../jobs/index.js";
 import { collectSweep, sweepConfigs, type SweepSummary } from "./sweep.js";
 import { readRunResult, type RunResult } from "./worker.js";
+
+/** The training worker entrypoint, relative to the project root: the command of the Job's pods too. */
+export const TRAINING_WORKER_ENTRY = "lib/train/distributed/worker-main.ts";
 
 export interface LocalRunOptions {
   /** Root of the run's storage: a folder, or an Azure Blob / Azurite URL (azurite.containerUrl("training")). */
@@ -18,8 +21,8 @@ export interface LocalRunOptions {
   fault?: FaultSpec | FaultSpec[];
   /** Force a tfjs backend rung in the workers (CUSTOM_AI_BACKEND). */
   backend?: string;
-  /** Passed to runLocalJob. */
-  job?: Pick<LocalJobOptions, "killOthersOnFailure" | "timeoutMs" | "onLine" | "log" | "signal" | "cwd">;
+  /** Passed to runLocalJob (lib/jobs). */
+  job?: Pick<LocalJobOptions, "killOthersOnFailure" | "timeoutMs" | "onLine" | "log" | "onProgress" | "abortSignal" | "cwd">;
   /** Reject with DistributedTrainingError WORKER_FAILED when a worker fails (default true). */
   throwOnFailure?: boolean;
 }
@@ -42,7 +45,7 @@ export async function runDistributedTraining(options: LocalRunOptions & { worker
   // Check the configuration here, where a mistake is cheap to report, not N times in the workers.
   resolveWorkerConfig({ ...config, runId, storeUrl: options.storeUrl, worldSize: options.workers, rank: 0 });
   const env = workerEnv({ runId, storeUrl: options.storeUrl, worldSize: options.workers, connectionString: options.connectionString, config, fault: options.fault, backend: options.backend });
-  const job = await runLocalJob({ workers: options.workers, env, killOthersOnFailure: true, ...options.job });
+  const job = await runLocalJob({ entry: TRAINING_WORKER_ENTRY, workers: options.workers, env, killOthersOnFailure: true, ...options.job });
   const store = await openRunStore(options);
   const result = await readRunResult(store, runId);
   if ((!job.ok || !result) && options.throwOnFailure !== false) {
@@ -69,7 +72,7 @@ export async function runSweep(options: LocalRunOptions & { grid: SweepGrid; par
   const config: WorkerConfigInput = { ...options.train, mode: "sweep", grid: options.grid };
   resolveWorkerConfig({ ...config, runId, storeUrl: options.storeUrl, worldSize: trials, rank: 0 });
   const env = workerEnv({ runId, storeUrl: options.storeUrl, worldSize: trials, connectionString: options.connectionString, config, fault: options.fault, backend: options.backend });
-  const job = await runLocalJob({ workers: trials, parallelism: options.parallelism, env, ...options.job });
+  const job = await runLocalJob({ entry: TRAINING_WORKER_ENTRY, workers: trials, parallelism: options.parallelism, env, ...options.job });
   if (!job.ok && options.throwOnFailure !== false) {
     throw new DistributedTrainingError("WORKER_FAILED", `Sweep ${runId} failed: ${describeFailures(job)}. The [rank N] lines above show each trial's log.`);
   }

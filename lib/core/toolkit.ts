@@ -1,3 +1,5 @@
+// The project this code runs in: its name and version (recorded with saved models), and its root
+// (where bin/ is: worker and server entrypoints are started from there).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 

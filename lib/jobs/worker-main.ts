@@ -1,6 +1,9 @@
-// What every worker entrypoint (a Kubernetes Indexed Job's pod command, and the local processes
-// of runLocalJob) does around its work: leave with its launcher, and map errors to exit codes.
-import { isCustomAiError } from "./errors.js";
+// What every worker entrypoint of an Indexed Job (a Kubernetes pod's command, and runLocalJob's
+// local processes) does around its work: leave with its launcher, and map errors to exit codes.
+// It lives here, beside runLocalJob, because both halves of the local contract are one thing:
+// runLocalJob sets CUSTOM_AI_EXIT_WITH_PARENT and holds the workers' stdin; this watches it.
+import { isCustomAiError } from "../core/index.js";
+import { JOB_ENV } from "./env.js";
 
 /**
  * Runs `work` as a process's main function and exits with 0 when it succeeds, 2 for a known
@@ -9,7 +12,7 @@ import { isCustomAiError } from "./errors.js";
  * goes: its pipe to our stdin closes.
  */
 export function runWorkerMain(work: () => Promise<void>): void {
-  if (process.env.CUSTOM_AI_EXIT_WITH_PARENT === "1") {
+  if (process.env[JOB_ENV.exitWithParent] === "1") {
     process.stdin.on("end", () => process.exit(130));
     process.stdin.on("error", () => process.exit(130));
     process.stdin.resume();

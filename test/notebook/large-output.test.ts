@@ -89,7 +89,10 @@ function expectWholeOutput(r: NotebookResult, receivingMs: (index: number) => nu
   expect(ratio).toBeLessThan(2);
 }
 
-describe("large and fast output", () => {
+// The content checks are exact; the time ratio (d) is a measurement on a shared 2-core machine,
+// where another test file can take the CPU for a second: each test gets two more tries, so a
+// steady 2x slowdown (the bug this guards against was a 3 s wait) fails, and a noisy moment does not.
+describe("large and fast output", { retry: 2 }, () => {
   it("arrives whole and in order from a directly launched tslab", async () => {
     const out = path.join(tmp, "floods.ipynb");
     const clock = cellClock();

@@ -1,37 +1,45 @@
 // The `custom-ai` command.
-import { Command, CommanderError } from "commander";
-import { RunnerError } from "../notebook/index.js";
+import { Command } from "commander";
+import { debugRequested, reportError } from "./errors.js";
 import { notebooksCommand } from "./notebooks.js";
 import { scoreCommand } from "./score.js";
 import { serveCommand } from "./serve.js";
 
-export async function main(argv: string[]): Promise<number> {
+/** A subcommand: it reports what it did through `setExit`, and throws on failure. */
+export type CommandFactory = (setExit: (code: number) => void) => Command;
+
+const COMMANDS: readonly CommandFactory[] = [notebooksCommand, scoreCommand, serveCommand];
+
+/** Runs the `custom-ai` command line; resolves with the exit code. */
+export function main(argv: string[]): Promise<number> {
+  return runCli(argv, COMMANDS);
+}
+
+/**
+ * Runs a command line of these subcommands: their usage errors and thrown errors all end in
+ * reportError (lib/cli/errors.ts), which prints them and gives the exit code.
+ */
+export async function runCli(argv: string[], commands: readonly CommandFactory[]): Promise<number> {
   let exitCode = 0;
   const program = new Command("custom-ai")
     .description("Custom AI on Azure: notebooks, training, scoring and deployment, locally or on Azure")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  program.addCommand(notebooksCommand((code) => (exitCode = code)));
-  program.addCommand(scoreCommand((code) => (exitCode = code)));
-  program.addCommand(serveCommand((code) => (exitCode = code)));
-  // Usage errors anywhere in the tree exit 2, not commander's default 1.
-  const override = (c: Command): void => {
-    c.exitOverride().configureOutput({ writeErr: (t) => process.stderr.write(t) });
-    c.commands.forEach(override);
+    .option("--debug", "print the stack trace of an unexpected error (also CUSTOM_AI_DEBUG=1)");
+  for (const command of commands) program.addCommand(command((code) => (exitCode = code)));
+  // commander's own errors (usage) throw instead of exiting, and read like ours.
+  const configure = (c: Command, name: string): void => {
+    c.exitOverride()
+      .configureOutput({
+        writeErr: (t) => process.stderr.write(t),
+        outputError: (t, write) => write(`custom-ai: ${t.replace(/^error: /, "")}`),
+      })
+      .showHelpAfterError(`  What to do: see \`${name} --help\` for the options.`);
+    for (const sub of c.commands) configure(sub, `${name} ${sub.name()}`);
   };
-  override(program);
+  configure(program, "custom-ai");
   try {
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // --help and --version exit 0; anything else is a usage error.
-      return e.exitCode === 0 ? 0 : 2;
-    }
-    if (e instanceof RunnerError) {
-      process.stderr.write(`custom-ai: ${e.message}\n`);
-      return e.exitCode;
-    }
-    throw e;
+    return reportError(e, { debug: debugRequested(argv) });
   }
 }

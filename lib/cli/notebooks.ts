@@ -24,11 +24,11 @@ export async function expandNotebookArgs(args: string[]): Promise<string[]> {
   for (const arg of args) {
     if (/[*?[{]/.test(arg)) {
       const found = (await glob(arg, { onlyFiles: true })).filter((f) => f.endsWith(".ipynb")).sort();
-      if (found.length === 0) throw new RunnerError("USAGE", `No notebooks match ${arg}.`);
+      if (found.length === 0) throw new RunnerError("BAD_OPTION", `No notebooks match ${arg}.`);
       files.push(...found);
     } else if (existsSync(arg) && statSync(arg).isDirectory()) {
       const found = (await glob(path.join(arg, "*.ipynb").replace(/\\/g, "/"))).sort();
-      if (found.length === 0) throw new RunnerError("USAGE", `The folder ${arg} has no .ipynb notebooks.`);
+      if (found.length === 0) throw new RunnerError("BAD_OPTION", `The folder ${arg} has no .ipynb notebooks.`);
       files.push(...found);
     } else {
       files.push(arg); // A missing file is reported by the runner, in its own slot.
@@ -58,7 +58,7 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
     .action(async (args: string[], o) => {
       const files = await expandNotebookArgs(args);
       const params = parseParameterArgs(o.parameter);
-      if (o.cwd && !(existsSync(o.cwd) && statSync(o.cwd).isDirectory())) throw new RunnerError("USAGE", `--cwd ${o.cwd} is not a folder.`);
+      if (o.cwd && !(existsSync(o.cwd) && statSync(o.cwd).isDirectory())) throw new RunnerError("BAD_OPTION", `--cwd ${o.cwd} is not a folder.`);
       const reporter = new ProgressReporter(process.stderr, Boolean(o.logOutput));
       const abort = new AbortController();
       const onSigint = () => {
@@ -91,7 +91,8 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
           process.stdout.write(formatSummary(run) + "\n");
           if (o.out) process.stdout.write(`Executed notebooks: ${o.out}\n`);
         }
-        setExit(abort.signal.aborted ? 130 : run.exitCode);
+        // Ctrl-C: the notebooks it stopped are ABORTED, so run.exitCode is 130.
+        setExit(run.exitCode);
       } finally {
         reporter.stop();
         process.off("SIGINT", onSigint);

@@ -1,10 +1,10 @@
 // `custom-ai score`: batch scoring of a folder or Blob prefix of CSV / Parquet files (tabular
 // model) or PNG / JPEG images (image model) with an ONNX model.
 // Exit codes: 0 every partition scored; 3 done, but some partitions or images were quarantined
-// (corrupt input: see quarantine/ and manifest.json); 1 the job failed (a worker died, a bad model or
-// storage: the message says what to do; running it again resumes); 2 usage errors.
+// (corrupt input: see quarantine/ and manifest.json); otherwise the error's (lib/core/error-codes.ts):
+// 1 the job failed (a worker died, a bad model or storage: running it again resumes), 2 usage,
+// 130 stopped by Ctrl-C.
 import { Command, InvalidArgumentError } from "commander";
-import { isCustomAiError } from "../core/errors.js";
 import { executionProviderOption } from "./execution-provider-option.js";
 
 /** The exit code of `custom-ai score` when some partitions were quarantined. */
@@ -31,6 +31,13 @@ export function scoreCommand(setExit: (code: number) => void): Command {
     .action(async (o) => {
       // Loaded here: `custom-ai --help` should not pay for ONNX Runtime and tfjs.
       const { runBatchScoring } = await import("../serve/batch/index.js");
+      // Ctrl-C stops the workers and keeps what they committed: ABORTED (exit 130); a second one kills.
+      const abort = new AbortController();
+      const onSigint = () => {
+        process.stderr.write("\nInterrupted: stopping the workers; committed partitions are kept…\n");
+        abort.abort();
+      };
+      process.once("SIGINT", onSigint);
       try {
         const summary = await runBatchScoring({
           model: o.model,
@@ -41,6 +48,7 @@ export function scoreCommand(setExit: (code: number) => void): Command {
           imagesPerPartition: o.imagesPerPartition,
           executionProvider: o.executionProvider,
           log: Boolean(o.log),
+          signal: abort.signal,
         });
         if (o.json) process.stdout.write(JSON.stringify({ ...summary, manifest: undefined }, null, 2) + "\n");
         else {
@@ -50,10 +58,8 @@ export function scoreCommand(setExit: (code: number) => void): Command {
           if (summary.quarantinedImages) process.stdout.write(`${summary.quarantinedImages} image(s) quarantined: see ${summary.manifest.output}/quarantine\n`);
         }
         setExit(summary.quarantined + summary.quarantinedImages > 0 ? SCORE_QUARANTINED_EXIT : 0);
-      } catch (error) {
-        if (!isCustomAiError(error)) throw error;
-        process.stderr.write(`custom-ai score: ${error.message}${error.hint ? `\n${error.hint}` : ""}\n`);
-        setExit(1);
+      } finally {
+        process.off("SIGINT", onSigint);
       }
     });
 }

@@ -1,7 +1,6 @@
 // `custom-ai serve`: the real-time scoring server on the command line.
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { loadConfig } from "../core/config.js";
-import { isCustomAiError } from "../core/errors.js";
 import { executionProviderOption } from "./execution-provider-option.js";
 
 const wholeNumber = (flag: string, min: number) => (v: string) => {
@@ -18,6 +17,7 @@ const milliseconds = (v: string) => {
 /**
  * Serves a model until SIGTERM or SIGINT, then stops accepting connections, lets the requests in
  * flight finish and exits 0. Logs are JSON lines (pino) on stdout, one per request with its id.
+ * A server that cannot start throws (main.ts reports it: exit 1).
  */
 export function serveCommand(setExit: (code: number) => void): Command {
   return new Command("serve")
@@ -34,40 +34,32 @@ export function serveCommand(setExit: (code: number) => void): Command {
     .option("--body-limit <bytes>", "largest request body (413 above it)", wholeNumber("--body-limit", 1), 1024 * 1024)
     .option("--request-timeout-ms <ms>", "time a client has to send a whole request (408 after it)", wholeNumber("--request-timeout-ms", 1), 30_000)
     .addOption(executionProviderOption())
-    .option("--log-level <level>", "pino log level", "info")
+    .addOption(new Option("--log-level <level>", "pino log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"))
     .action(async (o) => {
-      let server;
-      try {
-        // Loaded here, not at the top: every other custom-ai command would pay for fastify and ORT.
-        const { createScoringServer } = await import("../serve/index.js");
-        const apiKey: string | undefined = o.apiKey ?? (process.env.SCORING_API_KEY || undefined);
-        // On Azure the endpoint is reachable beyond this machine: no key is a mistake unless said so.
-        if (!apiKey && o.auth !== false && loadConfig().target === "azure") {
-          process.stderr.write(
-            "custom-ai: the target is azure, so the server needs an API key: set SCORING_API_KEY (from a Kubernetes Secret) or pass --api-key; " +
-              "pass --no-auth only when something in front of it authenticates the callers.\n",
-          );
-          return setExit(1);
-        }
-        server = createScoringServer({
-          modelDir: o.model,
-          maxBatch: o.maxBatch,
-          maxWaitMs: o.maxWaitMs,
-          maxQueue: o.maxQueue,
-          intraOpThreads: o.intraOpThreads,
-          executionProvider: o.executionProvider,
-          apiKey: o.auth === false ? undefined : apiKey,
-          bodyLimit: o.bodyLimit,
-          requestTimeoutMs: o.requestTimeoutMs,
-          logger: { level: o.logLevel },
-          defaultMetrics: true,
-        });
-      } catch (e) {
-        if (!isCustomAiError(e)) throw e;
-        process.stderr.write(`custom-ai: ${e.message}\n`);
-        return setExit(1);
+      // Loaded here, not at the top: every other custom-ai command would pay for fastify and ORT.
+      const { createScoringServer, ServeError } = await import("../serve/index.js");
+      const apiKey: string | undefined = o.apiKey ?? (process.env.SCORING_API_KEY || undefined);
+      // On Azure the endpoint is reachable beyond this machine: no key is a mistake unless said so.
+      if (!apiKey && o.auth !== false && loadConfig().target === "azure") {
+        throw new ServeError(
+          "BAD_CONFIG",
+          "the target is azure, so the server needs an API key: set SCORING_API_KEY (from a Kubernetes Secret) or pass --api-key; " +
+            "pass --no-auth only when something in front of it authenticates the callers.",
+        );
       }
-      const app = server;
+      const app = createScoringServer({
+        modelDir: o.model,
+        maxBatch: o.maxBatch,
+        maxWaitMs: o.maxWaitMs,
+        maxQueue: o.maxQueue,
+        intraOpThreads: o.intraOpThreads,
+        executionProvider: o.executionProvider,
+        apiKey: o.auth === false ? undefined : apiKey,
+        bodyLimit: o.bodyLimit,
+        requestTimeoutMs: o.requestTimeoutMs,
+        logger: { level: o.logLevel },
+        defaultMetrics: true,
+      });
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
         app.log.info({ signal }, "shutting down: draining requests in flight");
@@ -83,22 +75,16 @@ export function serveCommand(setExit: (code: number) => void): Command {
         try {
           address = await app.listen({ port: o.port, host: o.host });
         } catch (e) {
-          process.stderr.write(`custom-ai: cannot listen on ${o.host}:${o.port}: ${(e as Error).message}. Choose another --port or --host.\n`);
           await app.close();
-          return setExit(1);
+          throw new ServeError("START_FAILED", `Cannot listen on ${o.host}:${o.port}: ${(e as Error).message}.`, { hint: "Choose another --port or --host.", cause: e });
         }
         process.stderr.write(`Scoring server on ${address} (model loading from ${o.model}; GET /readyz says when it is ready)\n`);
-        let provider = "";
-        const failed = await app.scoring.loaded.then(
-          (m) => ((provider = m.executionProvider.name), false),
-          (e: Error) => {
-            process.stderr.write(`custom-ai: ${e.message}\n`);
-            return true;
-          },
-        );
-        if (failed) {
+        let provider: string;
+        try {
+          provider = (await app.scoring.loaded).executionProvider.name;
+        } catch (e) {
           await app.close();
-          return setExit(1);
+          throw e;
         }
         process.stderr.write(`Model ready: ${address}/score (execution provider: ${provider})\n`);
         await stopped;

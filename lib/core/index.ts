@@ -1,5 +1,16 @@
 import "./ort-telemetry.js"; // the toolkit opts out of ONNX Runtime's telemetry: see there
 export { CustomAiError, isCustomAiError } from "./errors.js";
+export {
+  ERROR_CODES,
+  EXIT_CODES,
+  exitCodeOf,
+  isErrorCode,
+  type ErrorCode,
+  type ErrorCodesOf,
+  type ErrorCodeInfo,
+  type ErrorClassName,
+  type ExitCode,
+} from "./error-codes.js";
 export { loadConfig, CONFIG_ENV, TARGETS, type Config, type Target } from "./config.js";
 export { findPackage, type PackageInfo } from "./packages.js";
 export { importPackage } from "./import-package.js";
@@ -32,7 +43,7 @@ export {
 export { joinKey, normalizeKey } from "./storage-keys.js";
 export { parseStorageUrl, joinStorageUrl, type StorageLocation, type FileLocation, type BlobLocation } from "./storage-url.js";
 export { FileStore } from "./storage-file.js";
-export { StorageError } from "./storage-errors.js";
+export { StorageError, type StorageErrorCode } from "./storage-errors.js";
 export {
   startAzurite,
   azuriteConnectionString,

@@ -65,7 +65,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   }
   const main = path.join(pkg.dir, "dist", "src", "blob", "main.js");
   if (options.inMemory && options.location !== undefined) {
-    throw new StorageError("AZURITE_START", "startAzurite: give either location or inMemory, not both (Azurite refuses --location with --inMemoryPersistence).");
+    throw new StorageError("BAD_OPTION", "startAzurite: give either location or inMemory, not both (Azurite refuses --location with --inMemoryPersistence).");
   }
   const ownLocation = options.location === undefined && !options.inMemory;
   const location = options.inMemory ? "" : (options.location ?? mkdtempSync(path.join(os.tmpdir(), "azurite-")));

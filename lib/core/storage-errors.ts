@@ -1,9 +1,10 @@
+import type { ErrorCodesOf } from "./error-codes.js";
 import { CustomAiError } from "./errors.js";
 
+export type StorageErrorCode = ErrorCodesOf<"StorageError">;
+
 /**
- * Thrown by the storage helpers (storage URLs, file and Blob stores, the Azurite emulator). Codes:
- * BAD_STORAGE_URL (a URL that is not file://, a path, Azure Blob or Azurite), STORAGE_AUTH (the
- * credential was refused: the message names the one tried), STORAGE_UNREACHABLE (no answer from the
- * endpoint), STORAGE_FAILED (any other failed request), AZURITE_START (the emulator did not start).
+ * Thrown by the storage helpers (storage URLs, file and Blob stores, the Azurite emulator); its
+ * codes, what they mean and what to do, are in lib/core/error-codes.ts.
  */
-export class StorageError extends CustomAiError {}
+export class StorageError extends CustomAiError<StorageErrorCode> {}

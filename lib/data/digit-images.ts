@@ -20,7 +20,7 @@ const COLOR_TYPE = { 1: 0, 3: 2, 4: 6 } as const;
 export function encodePng(image: PngImage): Uint8Array {
   const { width, height, channels, pixels } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || pixels.length !== width * height * channels) {
-    throw new DataError("BAD_ARGUMENT", `encodePng needs width × height × channels = ${width} × ${height} × ${channels} pixel values; got ${pixels.length}.`);
+    throw new DataError("BAD_OPTION", `encodePng needs width × height × channels = ${width} × ${height} × ${channels} pixel values; got ${pixels.length}.`);
   }
   const floats = pixels instanceof Float32Array || pixels instanceof Float64Array;
   const data = Buffer.alloc(pixels.length);

@@ -65,7 +65,7 @@ export async function loadDigits(options: DigitsOptions = {}): Promise<DigitsDat
   const max = balanced ? 10 * Math.min(...sizes) : total;
   if (!Number.isInteger(count) || count < 1 || count > max) {
     throw new DataError(
-      "BAD_ARGUMENT",
+      "BAD_OPTION",
       `loadDigits count must be an integer from 1 to ${max}${balanced ? " when balanced (pass balanced: false for up to " + total + ")" : ""}; got ${count}.`,
     );
   }

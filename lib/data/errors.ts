@@ -1,7 +1,6 @@
-import { CustomAiError } from "../core/index.js";
+import { CustomAiError, type ErrorCodesOf } from "../core/index.js";
 
-/**
- * Thrown by lib/data. Codes: BAD_SPEC (a plot spec vega cannot compile or render), REMOTE_DATA (a
- * plot's data.url is remote: refused, never fetched), DATA_LOAD (a local data file could not be read).
- */
-export class DataError extends CustomAiError {}
+export type DataErrorCode = ErrorCodesOf<"DataError">;
+
+/** Thrown by lib/data; its codes, what they mean and what to do, are in lib/core/error-codes.ts. */
+export class DataError extends CustomAiError<DataErrorCode> {}

@@ -1,6 +1,6 @@
 export { vegaLiteToSvg, type SvgOptions, type VegaLiteSpec } from "./plot.js";
 export { markdownTable, htmlTable, formatCell, columnsOf, type Row } from "./table.js";
-export { DataError } from "./errors.js";
+export { DataError, type DataErrorCode } from "./errors.js";
 export { mulberry32, deriveSeed, randomInt, normal, shuffleInPlace, permutation, withSeededRandom, type Random } from "./random.js";
 export { trainTestSplit, takeRows, takeSamples, type Split, type SplitOptions } from "./split.js";
 export { fitStandardScaler, standardScalerFrom, type StandardScaler, type StandardScalerParams } from "./scaler.js";

@@ -21,12 +21,12 @@ export interface StandardScaler extends StandardScalerParams {
  * set and at scoring time; rebuild it from saved params with `standardScalerFrom`.
  */
 export function fitStandardScaler(rows: readonly (readonly number[])[]): StandardScaler {
-  if (rows.length === 0) throw new DataError("BAD_ARGUMENT", "fitStandardScaler needs at least one row.");
+  if (rows.length === 0) throw new DataError("BAD_OPTION", "fitStandardScaler needs at least one row.");
   const width = rows[0].length;
   const mean = new Array<number>(width).fill(0);
   const sq = new Array<number>(width).fill(0);
   rows.forEach((row, r) => {
-    if (row.length !== width) throw new DataError("BAD_ARGUMENT", `Row ${r} has ${row.length} values; the first row has ${width}.`);
+    if (row.length !== width) throw new DataError("BAD_OPTION", `Row ${r} has ${row.length} values; the first row has ${width}.`);
     for (let j = 0; j < width; j++) mean[j] += row[j];
   });
   for (let j = 0; j < width; j++) mean[j] /= rows.length;
@@ -40,11 +40,11 @@ export function standardScalerFrom(params: StandardScalerParams): StandardScaler
   const mean = params?.mean;
   const std = params?.std;
   if (!Array.isArray(mean) || !Array.isArray(std) || mean.length !== std.length || std.some((s) => !(s > 0))) {
-    throw new DataError("BAD_ARGUMENT", "A standard scaler needs { mean: number[], std: number[] } of equal length with every std > 0.");
+    throw new DataError("BAD_OPTION", "A standard scaler needs { mean: number[], std: number[] } of equal length with every std > 0.");
   }
   const width = mean.length;
   const transformRow = (row: readonly number[]): number[] => {
-    if (row.length !== width) throw new DataError("BAD_ARGUMENT", `The scaler was fitted on ${width} columns; this row has ${row.length}.`);
+    if (row.length !== width) throw new DataError("BAD_OPTION", `The scaler was fitted on ${width} columns; this row has ${row.length}.`);
     return row.map((v, j) => (v - mean[j]) / std[j]);
   };
   return {

@@ -25,9 +25,9 @@ export interface Split {
 export function trainTestSplit(n: number, options: SplitOptions = {}): Split {
   const testFraction = options.testFraction ?? 0.2;
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(n) || n < 2) throw new DataError("BAD_ARGUMENT", `trainTestSplit needs at least 2 samples, got n=${n}.`);
+  if (!Number.isInteger(n) || n < 2) throw new DataError("BAD_OPTION", `trainTestSplit needs at least 2 samples, got n=${n}.`);
   if (!(testFraction > 0 && testFraction < 1)) {
-    throw new DataError("BAD_ARGUMENT", `testFraction must be between 0 and 1 (exclusive), got ${testFraction}; 0.2 keeps a fifth for testing.`);
+    throw new DataError("BAD_OPTION", `testFraction must be between 0 and 1 (exclusive), got ${testFraction}; 0.2 keeps a fifth for testing.`);
   }
   const nTest = Math.min(n - 1, Math.max(1, Math.round(n * testFraction)));
   const random = mulberry32(deriveSeed(seed, "trainTestSplit"));
@@ -38,7 +38,7 @@ export function trainTestSplit(n: number, options: SplitOptions = {}): Split {
     return { train: order.slice(nTest), test: order.slice(0, nTest) };
   }
   const labels = options.stratify;
-  if (labels.length !== n) throw new DataError("BAD_ARGUMENT", `stratify has ${labels.length} labels for ${n} samples; give one label per sample.`);
+  if (labels.length !== n) throw new DataError("BAD_OPTION", `stratify has ${labels.length} labels for ${n} samples; give one label per sample.`);
   const byClass = new Map<number | string, number[]>();
   for (let i = 0; i < n; i++) {
     const members = byClass.get(labels[i]);
@@ -69,7 +69,7 @@ export function trainTestSplit(n: number, options: SplitOptions = {}): Split {
 /** The items at `indices`, in that order. */
 export function takeRows<T>(items: ArrayLike<T>, indices: readonly number[]): T[] {
   return indices.map((i) => {
-    if (i < 0 || i >= items.length) throw new DataError("BAD_ARGUMENT", `Index ${i} is outside the ${items.length} rows.`);
+    if (i < 0 || i >= items.length) throw new DataError("BAD_OPTION", `Index ${i} is outside the ${items.length} rows.`);
     return items[i];
   });
 }
@@ -80,10 +80,10 @@ export function takeRows<T>(items: ArrayLike<T>, indices: readonly number[]): T[
  */
 export function takeSamples<A extends Float32Array | Int32Array | Uint8Array>(data: A, sampleSize: number, indices: readonly number[]): A {
   const count = data.length / sampleSize;
-  if (!Number.isInteger(count)) throw new DataError("BAD_ARGUMENT", `${data.length} values do not divide into samples of ${sampleSize}.`);
+  if (!Number.isInteger(count)) throw new DataError("BAD_OPTION", `${data.length} values do not divide into samples of ${sampleSize}.`);
   const out = new (data.constructor as new (n: number) => A)(indices.length * sampleSize);
   indices.forEach((i, k) => {
-    if (i < 0 || i >= count) throw new DataError("BAD_ARGUMENT", `Index ${i} is outside the ${count} samples.`);
+    if (i < 0 || i >= count) throw new DataError("BAD_OPTION", `Index ${i} is outside the ${count} samples.`);
     out.set(data.subarray(i * sampleSize, (i + 1) * sampleSize), k * sampleSize);
   });
   return out;

@@ -39,23 +39,23 @@ export interface ReadJobEnvOptions {
 }
 
 /**
- * Reads the job contract from the environment. Throws JobError BAD_JOB_ENV naming the variable
+ * Reads the job contract from the environment. Throws JobError BAD_CONFIG naming the variable
  * that is missing or invalid, or a rank outside 0..worldSize-1.
  */
 export function readJobEnv(env: NodeJS.ProcessEnv = process.env, options: ReadJobEnvOptions = {}): JobEnv {
   const defaults = options.defaults ?? {};
   const worldSize = integer(env, JOB_ENV.worldSize, 1) ?? defaults.worldSize;
   if (worldSize === undefined) {
-    throw new JobError("BAD_JOB_ENV", `${JOB_ENV.worldSize} is not set: set it to the number of workers (the Job's completions).`, { hint: HINT });
+    throw new JobError("BAD_CONFIG", `${JOB_ENV.worldSize} is not set: set it to the number of workers (the Job's completions).`, { hint: HINT });
   }
   const rank = integer(env, JOB_ENV.rank, 0) ?? defaults.rank;
   if (rank === undefined) {
-    throw new JobError("BAD_JOB_ENV", `The rank is missing: set ${JOB_ENV.rank} (Kubernetes sets it in an Indexed Job's pods).`, { hint: HINT });
+    throw new JobError("BAD_CONFIG", `The rank is missing: set ${JOB_ENV.rank} (Kubernetes sets it in an Indexed Job's pods).`, { hint: HINT });
   }
-  if (!Number.isInteger(worldSize) || worldSize < 1) throw new JobError("BAD_JOB_ENV", `${JOB_ENV.worldSize} must be a whole number ≥ 1, not ${worldSize}.`, { hint: HINT });
-  if (!Number.isInteger(rank) || rank < 0) throw new JobError("BAD_JOB_ENV", `${JOB_ENV.rank} must be a whole number ≥ 0, not ${rank}.`, { hint: HINT });
+  if (!Number.isInteger(worldSize) || worldSize < 1) throw new JobError("BAD_CONFIG", `${JOB_ENV.worldSize} must be a whole number ≥ 1, not ${worldSize}.`, { hint: HINT });
+  if (!Number.isInteger(rank) || rank < 0) throw new JobError("BAD_CONFIG", `${JOB_ENV.rank} must be a whole number ≥ 0, not ${rank}.`, { hint: HINT });
   if (rank >= worldSize) {
-    throw new JobError("BAD_JOB_ENV", `rank ${rank} is outside 0..${worldSize - 1} (${JOB_ENV.rank}=${rank}, ${JOB_ENV.worldSize}=${worldSize}): set ${JOB_ENV.worldSize} to the Job's completions.`, { hint: HINT });
+    throw new JobError("BAD_CONFIG", `rank ${rank} is outside 0..${worldSize - 1} (${JOB_ENV.rank}=${rank}, ${JOB_ENV.worldSize}=${worldSize}): set ${JOB_ENV.worldSize} to the Job's completions.`, { hint: HINT });
   }
   const parallelism = integer(env, JOB_ENV.parallelism, 1) ?? worldSize;
   return { rank, worldSize, parallelism, jobName: env[JOB_ENV.jobName]?.trim() ?? "" };
@@ -78,6 +78,6 @@ function integer(env: NodeJS.ProcessEnv, name: string, min: number): number | un
   const text = env[name]?.trim();
   if (!text) return undefined;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new JobError("BAD_JOB_ENV", `${name} must be a whole number ≥ ${min}, not ${JSON.stringify(text)}.`, { hint: HINT });
+  if (!Number.isInteger(value) || value < min) throw new JobError("BAD_CONFIG", `${name} must be a whole number ≥ ${min}, not ${JSON.stringify(text)}.`, { hint: HINT });
   return value;
 }

@@ -1,15 +1,10 @@
-import { CustomAiError } from "../core/index.js";
+import { CustomAiError, type ErrorCodesOf } from "../core/index.js";
 
-export type JobErrorCode =
-  | "BAD_JOB_ENV" // a worker's job variable (JOB_COMPLETION_INDEX, WORLD_SIZE, ...) is missing or invalid
-  | "LAUNCH_FAILED"; // runLocalJob cannot start the workers (bad options, no entrypoint)
+/** BAD_CONFIG: a worker's job variable (JOB_COMPLETION_INDEX, WORLD_SIZE, ...); BAD_OPTION: runLocalJob's options. */
+export type JobErrorCode = ErrorCodesOf<"JobError">;
 
 /**
  * Thrown by the local stand-in for a Kubernetes Indexed Job (lib/jobs): runLocalJob's options, and
  * readJobEnv in a worker. A worker's own failure is not thrown: it is in runLocalJob's result.
  */
-export class JobError extends CustomAiError {
-  constructor(code: JobErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super(code, message, options);
-  }
-}
+export class JobError extends CustomAiError<JobErrorCode> {}

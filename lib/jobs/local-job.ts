@@ -87,30 +87,30 @@ export interface LocalJobResult {
  * Runs N processes of the same worker entrypoint with the job's variables (JOB_ENV:
  * JOB_COMPLETION_INDEX=0..N-1, WORLD_SIZE=N, ...), as a Kubernetes Indexed Job does, streaming their
  * output with a `[rank N]` prefix. Resolves when all have ended, with their exit codes; never
- * rejects for a worker's failure (look at `ok`). Throws JobError LAUNCH_FAILED for bad options.
+ * rejects for a worker's failure (look at `ok`). Throws JobError BAD_OPTION for bad options.
  * Workers go when this process exits (killWithParent) or dies (they watch their stdin: runWorkerMain).
  */
 export async function runLocalJob(options: LocalJobOptions): Promise<LocalJobResult> {
   const workers = options.workers;
   if (!Number.isInteger(workers) || workers < 1) {
-    throw new JobError("LAUNCH_FAILED", `runLocalJob: workers must be a whole number ≥ 1, not ${workers}.`);
+    throw new JobError("BAD_OPTION", `runLocalJob: workers must be a whole number ≥ 1, not ${workers}.`);
   }
   const retries = options.backoffLimitPerIndex ?? 0;
   if (!Number.isInteger(retries) || retries < 0) {
-    throw new JobError("LAUNCH_FAILED", `runLocalJob: backoffLimitPerIndex must be a whole number ≥ 0, not ${retries}.`);
+    throw new JobError("BAD_OPTION", `runLocalJob: backoffLimitPerIndex must be a whole number ≥ 0, not ${retries}.`);
   }
-  if (!options.entry) throw new JobError("LAUNCH_FAILED", "runLocalJob needs entry: the worker entrypoint, relative to cwd.");
+  if (!options.entry) throw new JobError("BAD_OPTION", "runLocalJob needs entry: the worker entrypoint, relative to cwd.");
   const parallelism = Math.max(1, Math.min(workers, options.parallelism ?? workers));
   const root = toolkitInfo().root;
   const cwd = options.cwd ?? (root || process.cwd());
   const entry = path.resolve(cwd, options.entry);
   if (!existsSync(entry)) {
-    throw new JobError("LAUNCH_FAILED", `runLocalJob: the entrypoint ${entry} does not exist; give entry relative to ${cwd}, or set cwd to the project root.`);
+    throw new JobError("BAD_OPTION", `runLocalJob: the entrypoint ${entry} does not exist; give entry relative to ${cwd}, or set cwd to the project root.`);
   }
   const command: string[] = [];
   if (/\.(ts|mts|cts)$/.test(entry)) {
     const runner = [path.join(cwd, "bin", "run-ts.mjs"), path.join(root || cwd, "bin", "run-ts.mjs")].find((f) => existsSync(f));
-    if (!runner) throw new JobError("LAUNCH_FAILED", `runLocalJob: bin/run-ts.mjs (which runs .ts entrypoints) is not under ${cwd}; set cwd to the project root.`);
+    if (!runner) throw new JobError("BAD_OPTION", `runLocalJob: bin/run-ts.mjs (which runs .ts entrypoints) is not under ${cwd}; set cwd to the project root.`);
     command.push(runner);
   }
   command.push(entry, ...(options.args ?? []));

@@ -15,7 +15,18 @@ export interface TensorSchema {
   features?: string[];
 }
 
-/** What saveModel writes as metadata.json beside model.json and weights.bin. */
+/** The size and digest of one file of a saved model, as metadata.json records it. */
+export interface FileChecksum {
+  /** Size in bytes. */
+  bytes: number;
+  /** `sha256:<64 hex digits>`. */
+  sha256: string;
+}
+
+/**
+ * What saveModel and saveServableModel write as metadata.json beside model.json, weights.bin and
+ * (saveServableModel) model.onnx: see MODEL_FILES.
+ */
 export interface ModelMetadata {
   schemaVersion: number;
   name: string;
@@ -39,6 +50,12 @@ export interface ModelMetadata {
   tfjsVersion: string;
   /** The weights files as written, to detect a corrupt or mismatched copy. */
   weights: { files: string[]; bytes: number; sha256: string };
+  /**
+   * Every other file of the save (model.json, weights.bin, model.onnx), by name: its size and
+   * sha256, checked when the file is read for serving (readModelFile). Absent in models saved
+   * before the toolkit recorded it: their files are then read unchecked.
+   */
+  files?: Record<string, FileChecksum>;
   /** Anything else worth keeping (hyperparameters, run id, ...). */
   extra?: Record<string, unknown>;
 }
@@ -121,6 +138,15 @@ export function validateMetadata(value: unknown, where: string): ModelMetadata {
   if (typeof (m.toolkit as { version?: unknown })?.version !== "string") throw bad("toolkit.version is missing");
   const w = m.weights as ModelMetadata["weights"] | undefined;
   if (!w || !Array.isArray(w.files) || typeof w.bytes !== "number" || typeof w.sha256 !== "string") throw bad("weights (files, bytes, sha256) is missing");
+  if (m.files !== undefined) {
+    if (typeof m.files !== "object" || m.files === null || Array.isArray(m.files)) throw bad("files must be an object of { bytes, sha256 } by file name");
+    for (const [name, c] of Object.entries(m.files as Record<string, unknown>)) {
+      const sum = c as Partial<FileChecksum> | null;
+      if (!Number.isInteger(sum?.bytes) || (sum!.bytes as number) < 0 || typeof sum!.sha256 !== "string" || !/^sha256:[0-9a-f]{64}$/.test(sum!.sha256)) {
+        throw bad(`files["${name}"] needs bytes (a whole number) and sha256 ("sha256:" and 64 hex digits)`);
+      }
+    }
+  }
   return m as unknown as ModelMetadata;
 }
 

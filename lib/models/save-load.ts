@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
-import { getJson, isCustomAiError, openStore, toolkitInfo, type BlobStore, type OpenStoreOptions } from "../core/index.js";
+import { openStore, toolkitInfo, type BlobStore, type OpenStoreOptions } from "../core/index.js";
 import { ModelError } from "./errors.js";
 import {
   METADATA_SCHEMA_VERSION,
@@ -8,13 +7,14 @@ import {
   checkModelAgainstMetadata,
   tensorSchemas,
   validateMetadata,
+  type FileChecksum,
   type MetadataExpectations,
   type ModelMetadata,
   type ModelMetadataInput,
 } from "./metadata.js";
-
-/** The files of a saved model, relative to its location. */
-export const MODEL_FILES = { topology: "model.json", weights: "weights.bin", metadata: "metadata.json" } as const;
+import { exportOnnx, type ExportOnnxOptions } from "./onnx/index.js";
+import { MODEL_FILES, fileChecksum, sha256Of, verifyModelFile } from "./saved/files.js";
+import { readModelMetadata } from "./saved/read.js";
 
 export interface SavedModel {
   /** The location's URL. */
@@ -22,6 +22,12 @@ export interface SavedModel {
   metadata: ModelMetadata;
   /** Keys written, in order (metadata.json last: its presence marks a complete save). */
   files: string[];
+}
+
+/** saveServableModel's options: how to reach the storage (OpenStoreOptions), and how to export model.onnx. */
+export interface SaveServableModelOptions extends OpenStoreOptions {
+  /** How to export model.onnx (graph input / output names, opset, ...): exportOnnx's options. */
+  onnx?: ExportOnnxOptions;
 }
 
 export interface LoadedModel {
@@ -39,14 +45,49 @@ export interface LoadModelOptions extends OpenStoreOptions {
  * Saves a tfjs LayersModel to a folder (path or file:// URL), a Blob URL (Azure or Azurite), or
  * a BlobStore, as tfjs's own layers format: model.json (topology + weightsManifest) and
  * weights.bin, then metadata.json (input schema, labels, metrics, backend, data hash,
- * preprocessing, time, toolkit version, weights checksum). Input and output shapes are read from
- * the model; `metadata.features` names the first input's columns.
+ * preprocessing, time, toolkit version, checksums). Input and output shapes are read from
+ * the model; `metadata.features` names the first input's columns. For a model to serve, use
+ * saveServableModel, which adds model.onnx.
  */
 export async function saveModel(
   model: tf.LayersModel,
   target: string | BlobStore,
   metadata: ModelMetadataInput = {},
   options: OpenStoreOptions = {},
+): Promise<SavedModel> {
+  return writeSavedModel(model, target, metadata, options, undefined);
+}
+
+/**
+ * Saves a model for serving: what saveModel writes (model.json, weights.bin) plus its ONNX export
+ * (model.onnx, by exportOnnx with `options.onnx`), then metadata.json with the size and sha256 of
+ * each of them — the files of MODEL_FILES. The scoring server and the batch scorer take the folder
+ * (or Blob prefix) as it is.
+ *
+ * The save is never seen half-done: everything is built in memory first (an export error leaves an
+ * older model in place untouched); an older metadata.json is deleted before the first file is
+ * written; each file is written under a temporary name and renamed (a folder) or committed whole
+ * (Blob Storage); metadata.json, the mark of a complete save, comes last. Readers
+ * (readModelMetadata, readModelFile, the scorers, loadModel) refuse a location without it, and a
+ * file that differs from its recorded checksum.
+ */
+export async function saveServableModel(
+  model: tf.LayersModel,
+  target: string | BlobStore,
+  metadata: ModelMetadataInput = {},
+  options: SaveServableModelOptions = {},
+): Promise<SavedModel> {
+  const { onnx, ...storage } = options;
+  return writeSavedModel(model, target, metadata, storage, onnx ?? {});
+}
+
+/** saveModel, and with `onnx` saveServableModel: the one writer of a model folder. */
+async function writeSavedModel(
+  model: tf.LayersModel,
+  target: string | BlobStore,
+  metadata: ModelMetadataInput,
+  options: OpenStoreOptions,
+  onnx: ExportOnnxOptions | undefined,
 ): Promise<SavedModel> {
   const store = typeof target === "string" ? await openStore(target, options) : target;
   let artifacts: tf.io.ModelArtifacts | undefined;
@@ -60,7 +101,6 @@ export async function saveModel(
     throw new ModelError("CORRUPT_MODEL", `tfjs produced no topology or weights for model "${model.name}": only LayersModels can be saved with saveModel.`);
   }
   const weights = toBytes(artifacts.weightData);
-  const full = buildMetadata(model, metadata, weights);
   const modelJson = {
     format: artifacts.format ?? "layers-model",
     generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
@@ -69,11 +109,18 @@ export async function saveModel(
     weightsManifest: [{ paths: [MODEL_FILES.weights], weights: artifacts.weightSpecs }],
     ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
   };
-  // Weights, topology, then metadata: a reader that finds metadata.json finds a complete model.
-  await store.put(MODEL_FILES.weights, weights);
-  await store.put(MODEL_FILES.topology, JSON.stringify(modelJson));
+  const files: [string, Uint8Array][] = [
+    [MODEL_FILES.weights, weights],
+    [MODEL_FILES.topology, Buffer.from(JSON.stringify(modelJson), "utf8")],
+  ];
+  if (onnx) files.push([MODEL_FILES.onnx, exportOnnx(model, onnx)]);
+  const full = buildMetadata(model, metadata, weights, Object.fromEntries(files.map(([name, bytes]) => [name, fileChecksum(bytes)])));
+  // An older save's metadata.json goes first, so that no reader pairs it with the new files; the
+  // new one comes last: a reader that finds metadata.json finds a complete model.
+  if ((await store.size(MODEL_FILES.metadata)) !== undefined) await store.delete(MODEL_FILES.metadata);
+  for (const [name, bytes] of files) await store.put(name, bytes);
   await store.put(MODEL_FILES.metadata, JSON.stringify(full, null, 2));
-  return { url: store.url, metadata: full, files: [MODEL_FILES.weights, MODEL_FILES.topology, MODEL_FILES.metadata] };
+  return { url: store.url, metadata: full, files: [...files.map(([name]) => name), MODEL_FILES.metadata] };
 }
 
 /**
@@ -102,23 +149,8 @@ export async function loadModel(source: string | BlobStore, options: LoadModelOp
   if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
     throw new ModelError("CORRUPT_MODEL", `${where}/${MODEL_FILES.topology} has no modelTopology or weightsManifest: it is not a tfjs layers model; save it with saveModel.`);
   }
-
-  let rawMetadata: unknown;
-  try {
-    rawMetadata = await getJson(store, MODEL_FILES.metadata);
-  } catch (error) {
-    if (isCustomAiError(error) && error.code === "STORAGE_FAILED") {
-      throw new ModelError("BAD_METADATA", `${where}/${MODEL_FILES.metadata} is unreadable: ${error.message}`, { cause: error });
-    }
-    throw error;
-  }
-  if (rawMetadata === undefined) {
-    throw new ModelError(
-      "BAD_METADATA",
-      `No ${MODEL_FILES.metadata} at ${where}: the model was not saved by saveModel (lib/models), or its save was interrupted. Save it again with saveModel.`,
-    );
-  }
-  const metadata = validateMetadata(rawMetadata, `${where}/${MODEL_FILES.metadata}`);
+  const metadata = await readModelMetadata(store);
+  verifyModelFile(metadata, MODEL_FILES.topology, topologyBytes, where);
 
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const parts: Uint8Array[] = [];
@@ -174,7 +206,7 @@ export async function loadModel(source: string | BlobStore, options: LoadModelOp
   return { model, metadata, url: where };
 }
 
-function buildMetadata(model: tf.LayersModel, input: ModelMetadataInput, weights: Uint8Array): ModelMetadata {
+function buildMetadata(model: tf.LayersModel, input: ModelMetadataInput, weights: Uint8Array, files: Record<string, FileChecksum>): ModelMetadata {
   const inputs = (input.inputs ?? tensorSchemas(model.inputs, model.inputNames)).map((s) => ({ ...s, shape: s.shape.slice() }));
   if (input.features) {
     const width = inputs[0].shape[inputs[0].shape.length - 1];
@@ -195,6 +227,7 @@ function buildMetadata(model: tf.LayersModel, input: ModelMetadataInput, weights
     toolkit: { name: toolkit.name, version: toolkit.version },
     tfjsVersion: tf.version.tfjs,
     weights: { files: [MODEL_FILES.weights], bytes: weights.byteLength, sha256: sha256Of(weights) },
+    files,
   };
   if (input.task !== undefined) metadata.task = input.task;
   if (input.labels !== undefined) metadata.labels = input.labels.slice();
@@ -232,8 +265,4 @@ function bytesOf(spec: tf.io.WeightsManifestEntry): number {
   const quant = spec.quantization;
   if (quant) return size * ({ uint8: 1, uint16: 2, float16: 2 } as Record<string, number>)[quant.dtype];
   return size * (DTYPE_BYTES[spec.dtype] ?? 4);
-}
-
-function sha256Of(bytes: Uint8Array): string {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }

@@ -273,8 +273,11 @@ export class Kernel {
     const deadline = Date.now() + timeoutMs;
     const fail = (why: string) =>
       new RunnerError("KERNEL_START", `Kernel "${this.spec.name}" (${this.spec.argv[0]}) did not start: ${why}.${this.stderrHint()}`);
+    // Stopped by its user while the kernel starts: ABORTED, not a kernel that failed to start.
+    const aborted = () => new RunnerError("ABORTED", `The run was stopped (Ctrl-C or its AbortSignal) while kernel "${this.spec.name}" started.`);
+    if (signal?.aborted) throw aborted();
     const abort = new Promise<never>((_, reject) => {
-      signal?.addEventListener("abort", () => reject(fail("aborted")), { once: true });
+      signal?.addEventListener("abort", () => reject(aborted()), { once: true });
       void this.exited.then(() => reject(fail(spawnError()?.message ?? `the process exited (${this.describeExit()})`)));
     });
     abort.catch(() => undefined);
@@ -288,7 +291,7 @@ export class Kernel {
       void this.send(this.shell, { header, parent_header: {}, metadata: {}, content: {} });
       const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), Math.min(left, sawIopub ? 250 : left)).unref());
       const got = await Promise.race([reply, abort, timeout]).catch((e: Error) => {
-        throw e instanceof RunnerError && e.code === "KERNEL_START" ? e : fail(spawnError()?.message ?? `the process exited (${this.describeExit()})`);
+        throw e instanceof RunnerError && (e.code === "KERNEL_START" || e.code === "ABORTED") ? e : fail(spawnError()?.message ?? `the process exited (${this.describeExit()})`);
       });
       if (got === "timeout") continue;
       sawIopub = (await Promise.race([seen.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 250))])) as boolean;

@@ -43,7 +43,7 @@ export function declaredParameters(source: string): Map<string, DeclaredParamete
 /** Types a `-p name=value` text: as the parameters cell declares it, else as JSON, else a string. */
 export function coerceParameter(name: string, raw: string, declared?: DeclaredParameter): ParameterValue {
   const fail = (expected: string) =>
-    new RunnerError("USAGE", `Parameter ${name}=${raw}: the notebook declares ${name} as ${expected}; pass a ${expected}.`);
+    new RunnerError("BAD_OPTION", `Parameter ${name}=${raw}: the notebook declares ${name} as ${expected}; pass a ${expected}.`);
   switch (declared?.kind) {
     case "string":
       return raw;
@@ -74,7 +74,7 @@ export function parseParameterArgs(pairs: string[]): Record<string, string> {
     const at = pair.indexOf("=");
     const name = at > 0 ? pair.slice(0, at).trim() : "";
     if (!IDENT.test(name)) {
-      throw new RunnerError("USAGE", `Bad parameter "${pair}": write -p name=value, where name is a TypeScript identifier.`);
+      throw new RunnerError("BAD_OPTION", `Bad parameter "${pair}": write -p name=value, where name is a TypeScript identifier.`);
     }
     out[name] = pair.slice(at + 1);
   }
@@ -107,11 +107,11 @@ export function injectParameters(nb: Notebook, values: Record<string, unknown>, 
   const parameters: Parameters = {};
   const lines = ["// Parameters injected by custom-ai notebooks run"];
   for (const [name, v] of Object.entries(values)) {
-    if (!IDENT.test(name)) throw new RunnerError("USAGE", `Bad parameter name "${name}": use a TypeScript identifier.`);
+    if (!IDENT.test(name)) throw new RunnerError("BAD_OPTION", `Bad parameter name "${name}": use a TypeScript identifier.`);
     const decl = declared.get(name);
     const value = options.raw ? coerceParameter(name, String(v), decl) : (v as ParameterValue);
     if (!options.raw && decl && decl.kind !== "other" && typeof value !== decl.kind) {
-      throw new RunnerError("USAGE", `Parameter ${name}: the notebook declares it as ${decl.kind}, got ${typeof value}.`);
+      throw new RunnerError("BAD_OPTION", `Parameter ${name}: the notebook declares it as ${decl.kind}, got ${typeof value}.`);
     }
     parameters[name] = value;
     const keyword = decl?.keyword ?? "let";

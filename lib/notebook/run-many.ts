@@ -1,4 +1,5 @@
 // Several notebooks, up to N at a time, each with its own kernel.
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { RunnerError, exitCodeFor, type RunnerErrorCode } from "./errors.js";
 import { runNotebook, type NotebookResult, type RunOptions } from "./runner.js";
@@ -24,9 +25,17 @@ export async function runNotebooks(files: string[], options: ManyOptions = {}): 
   for (const f of files) {
     const base = path.basename(f);
     if (options.outDir && names.has(base)) {
-      throw new RunnerError("USAGE", `Two notebooks named ${base} (${names.get(base)} and ${f}) would be written to the same file in ${options.outDir}; run them separately.`);
+      throw new RunnerError("BAD_OPTION", `Two notebooks named ${base} (${names.get(base)} and ${f}) would be written to the same file in ${options.outDir}; run them separately.`);
     }
     names.set(base, f);
+  }
+  if (options.outDir) {
+    // Up front: an --out that cannot be written is the caller's to fix, before any notebook runs.
+    try {
+      mkdirSync(options.outDir, { recursive: true });
+    } catch (e) {
+      throw new RunnerError("BAD_OPTION", `The output folder ${options.outDir} cannot be created (${(e as Error).message}); choose another --out folder.`, { cause: e });
+    }
   }
   const results: ManyResult["results"] = new Array(files.length);
   let next = 0;
@@ -34,6 +43,11 @@ export async function runNotebooks(files: string[], options: ManyOptions = {}): 
     while (next < files.length) {
       const i = next++;
       const file = files[i];
+      if (options.signal?.aborted) {
+        // Stopped by its user: the notebooks not started yet are not started.
+        results[i] = { path: file, ok: false, error: { code: "ABORTED", message: "Not run: the run was stopped (Ctrl-C or its AbortSignal) before this notebook started." } };
+        continue;
+      }
       try {
         results[i] = await runNotebook(file, { ...options, outputPath: options.outDir ? outputPathFor(file, options.outDir) : undefined });
       } catch (e) {

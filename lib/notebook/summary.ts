@@ -10,7 +10,7 @@ function short(value: unknown): string {
 export function formatSummary(run: ManyResult): string {
   const rows = run.results.map((r) => {
     const name = path.basename(r.path);
-    const status = r.ok ? "passed" : r.error?.code === "TIMEOUT" ? "timed out" : r.error?.code === "OUTPUT_INCOMPLETE" ? "incomplete" : "failed";
+    const status = r.ok ? "passed" : r.error?.code === "TIMEOUT" ? "timed out" : r.error?.code === "OUTPUT_INCOMPLETE" ? "incomplete" : r.error?.code === "ABORTED" ? "aborted" : "failed";
     const duration = "durationMs" in r ? `${(r.durationMs / 1000).toFixed(1)}s` : "-";
     const run = "cells" in r ? r.cells.filter((c) => c.status !== "skipped") : [];
     const cells = "cells" in r ? `${run.filter((c) => c.status === "ok" || c.status === "expected-error").length}/${run.length}` : "-";

@@ -3,14 +3,14 @@ export { startScoringServer, type StartedScoringServer } from "./start.js";
 export { startScoringProcess, processRssMb, type ScoringProcess, type ScoringProcessOptions } from "./process.js";
 export { loadTest, percentile, latencyHistogramSpec, type LoadTestOptions, type LoadTestResult } from "./load-test.js";
 export { openApiDocument, type OpenApiOptions } from "./openapi.js";
-export { loadScoringModel, checkModelDir, MODEL_FILE, METADATA_FILE, type ScoringModel, type LoadScoringModelOptions } from "./model.js";
+export { loadScoringModel, checkModelDir, type ScoringModel, type LoadScoringModelOptions } from "./model.js";
 export { MicroBatcher, type BatcherOptions, type BatcherStats } from "./batcher.js";
 export { ServerMetrics } from "./metrics.js";
 export { parseScoreBody, decodeImages, type ParsedRows } from "./parse-request.js";
 export { toPrediction, type Prediction } from "./postprocess.js";
 export { compilePreprocessing, type RowTransform } from "./preprocess.js";
 export { v2ModelMetadata, parseV2Infer, V2_NUMERIC_DATATYPES } from "./v2.js";
-export { ServeError, RequestError } from "./errors.js";
+export { ServeError, RequestError, type ServeErrorCode, type RequestErrorCode } from "./errors.js";
 export { MAX_INPUT_VALUE, INPUT_RANGE_TEXT } from "./input-range.js";
 export {
   resolveExecutionProvider,
@@ -29,6 +29,6 @@ export {
   type CudaProviderManifest,
   type ProbeResult,
 } from "./execution-providers.js";
-export { createImageDecoder, readImageHeader, decodeBase64Image, ImageInputError, type ImageDecoder, type ImageHeader, type ImageProblem } from "./image/index.js";
-// The batch scorer (lib/serve/batch). METADATA_FILE is exported above with the same value.
+export { createImageDecoder, readImageHeader, decodeBase64Image, ImageInputError, type ImageDecoder, type ImageInputErrorCode, type ImageHeader, type ImageProblem } from "./image/index.js";
+// The batch scorer (lib/serve/batch).
 export * from "./batch/index.js";

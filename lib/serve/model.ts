@@ -1,13 +1,12 @@
 // The one model loader of the scoring server and the batch scorer: model.onnx + metadata.json
 // from a folder or a storage URL into an ONNX Runtime session, with the metadata's preprocessing
-// compiled. Free of tfjs (metadata.js, not lib/models' index), so a batch worker starts fast.
+// compiled. Free of tfjs (lib/models/saved, not lib/models' index), so a batch worker starts fast.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import "../core/ort-telemetry.js"; // before onnxruntime-node: see there
 import * as ort from "onnxruntime-node";
 import { openStore, parseStorageUrl, type OpenStoreOptions } from "../core/index.js";
-import { validateMetadata, type ModelMetadata } from "../models/metadata.js";
-import { findImageStep, type ImageInputStep } from "../models/preprocessing.js";
+import { findImageStep, MODEL_FILES, readModelFile, readModelMetadata, type ImageInputStep, type ModelMetadata } from "../models/saved/index.js";
 import { ServeError } from "./errors.js";
 import { resolveExecutionProvider, type ExecutionProviderChoice, type ResolvedExecutionProvider } from "./execution-providers.js";
 import { createImageDecoder, type ImageDecoder } from "./image/index.js";
@@ -41,10 +40,9 @@ export interface ScoringModel {
   release(): Promise<void>;
 }
 
-export const MODEL_FILE = "model.onnx";
-export const METADATA_FILE = "metadata.json";
+const SERVED_FILES = [MODEL_FILES.onnx, MODEL_FILES.metadata] as const;
 
-const howToWrite = "A model folder holds model.onnx and metadata.json: saveModel(model, dir, metadata) (lib/models) writes metadata.json, and exportOnnx(model) gives the bytes to write as model.onnx beside it.";
+const howToWrite = `A model folder holds ${MODEL_FILES.onnx} and ${MODEL_FILES.metadata}: saveServableModel(model, dir, metadata) (lib/models) writes both (${MODEL_FILES.onnx} with exportOnnx).`;
 
 /**
  * Throws MODEL_NOT_FOUND unless a local folder has both files (checked before anything starts);
@@ -53,7 +51,7 @@ const howToWrite = "A model folder holds model.onnx and metadata.json: saveModel
 export function checkModelDir(dir: string): void {
   const location = parseStorageUrl(dir);
   if (location.kind !== "file") return;
-  for (const file of [MODEL_FILE, METADATA_FILE]) {
+  for (const file of SERVED_FILES) {
     if (!existsSync(path.join(location.path, file))) throw new ServeError("MODEL_NOT_FOUND", `No ${file} in ${dir}. ${howToWrite}`);
   }
 }
@@ -70,26 +68,24 @@ export interface LoadScoringModelOptions {
 }
 
 /**
- * Loads model.onnx + metadata.json from a folder or a storage URL (Azure Blob, Azurite, file://).
- * Throws ServeError MODEL_NOT_FOUND, BAD_MODEL, UNSUPPORTED_PREPROCESSING or EXECUTION_PROVIDER
- * (the provider asked for cannot run here), or ModelError BAD_METADATA for invalid metadata.
+ * Loads model.onnx + metadata.json from a folder or a storage URL (Azure Blob, Azurite, file://):
+ * the metadata first (readModelMetadata: the mark of a complete save), then model.onnx, checked
+ * against the size and sha256 the metadata records (a model saved before checksums were recorded
+ * loads unchecked). Throws ServeError MODEL_NOT_FOUND, BAD_MODEL, UNSUPPORTED_PREPROCESSING or
+ * EXECUTION_PROVIDER (the provider asked for cannot run here), or ModelError BAD_METADATA
+ * (unreadable or invalid metadata) or CHECKSUM_MISMATCH (model.onnx is not the file saved).
  */
 export async function loadScoringModel(location: string, options: LoadScoringModelOptions = {}): Promise<ScoringModel> {
   checkModelDir(location);
   const store = await openStore(location, options.storage);
-  const [onnxBytes, metaBytes] = await Promise.all([store.get(MODEL_FILE), store.get(METADATA_FILE)]);
-  const modelPath = `${store.url}/${MODEL_FILE}`;
-  const metaPath = `${store.url}/${METADATA_FILE}`;
-  if (!onnxBytes || !metaBytes) {
-    throw new ServeError("MODEL_NOT_FOUND", `No ${onnxBytes ? METADATA_FILE : MODEL_FILE} at ${store.url}. ${howToWrite} Upload the whole folder there, or point at another location.`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(metaBytes).toString("utf8"));
-  } catch (e) {
-    throw new ServeError("BAD_MODEL", `${metaPath} is not readable JSON (${(e as Error).message}). Save the model again with saveModel.`, { cause: e });
-  }
-  const metadata = validateMetadata(raw, metaPath);
+  const modelPath = `${store.url}/${MODEL_FILES.onnx}`;
+  const metaPath = `${store.url}/${MODEL_FILES.metadata}`;
+  const notFound = (file: string) => new ServeError("MODEL_NOT_FOUND", `No ${file} at ${store.url}. ${howToWrite} Upload the whole folder there, or point at another location.`);
+  const [hasOnnx, hasMetadata] = await Promise.all(SERVED_FILES.map(async (file) => (await store.size(file)) !== undefined));
+  if (!hasOnnx || !hasMetadata) throw notFound(hasOnnx ? MODEL_FILES.metadata : MODEL_FILES.onnx);
+  const metadata = await readModelMetadata(store);
+  const onnxBytes = await readModelFile(store, MODEL_FILES.onnx, metadata);
+  if (!onnxBytes) throw notFound(MODEL_FILES.onnx);
   const input = metadata.inputs[0];
   const rowShape = input.shape.slice(1);
   if (rowShape.some((d) => d === null)) {

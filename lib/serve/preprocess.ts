@@ -1,4 +1,4 @@
-import type { Preprocessing, StandardScalerStep } from "../models/preprocessing.js";
+import type { Preprocessing, StandardScalerStep } from "../models/saved/index.js";
 import { ServeError } from "./errors.js";
 
 /** Applies a model's preprocessing, in place, to `rows` rows of `width` values each. */

@@ -1,4 +1,6 @@
-import { CustomAiError } from "../core/index.js";
+import { CustomAiError, type ErrorCodesOf } from "../core/index.js";
 
-/** Thrown when a tfjs backend cannot be used: codes BAD_BACKEND (unknown name) and BACKEND_UNAVAILABLE. */
-export class BackendError extends CustomAiError {}
+export type BackendErrorCode = ErrorCodesOf<"BackendError">;
+
+/** Thrown when a tfjs backend cannot be used; its codes are in lib/core/error-codes.ts. */
+export class BackendError extends CustomAiError<BackendErrorCode> {}

@@ -7,8 +7,8 @@ export {
   type BackendProbe,
   type ProbeOptions,
 } from "./backends.js";
-export { BackendError } from "./errors.js";
-export { TrainError } from "./train-error.js";
+export { BackendError, type BackendErrorCode } from "./errors.js";
+export { TrainError, type TrainErrorCode } from "./train-error.js";
 export { ensureTrainable, missingGradientKernels, layerClassNames, type TrainableCheck } from "./trainable.js";
 export { fitModel, type FitOptions, type FitResult, type FitX, type FitY, type EpochStats, type EarlyStoppingOptions } from "./fit.js";
 export {

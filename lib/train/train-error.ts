@@ -1,10 +1,9 @@
-import { CustomAiError } from "../core/index.js";
+import { CustomAiError, type ErrorCodesOf } from "../core/index.js";
+
+export type TrainErrorCode = ErrorCodesOf<"TrainError">;
 
 /**
- * Thrown by the training helpers (fitModel, checkpoints, ensureTrainable, evaluateClassifier).
- * Codes: BAD_OPTION (an option or input the helper cannot use), NOT_COMPILED (model.compile first),
- * NOT_TRAINABLE (no available backend has the gradient kernels the model needs), CHECKPOINT (a
- * checkpoint folder that cannot be read or written), CHECKPOINT_MISMATCH (a checkpoint of another
- * model), ABORTED (stopped by an AbortSignal).
+ * Thrown by the training helpers (fitModel, checkpoints, ensureTrainable, evaluateClassifier); its
+ * codes, what they mean and what to do, are in lib/core/error-codes.ts.
  */
-export class TrainError extends CustomAiError {}
+export class TrainError extends CustomAiError<TrainErrorCode> {}

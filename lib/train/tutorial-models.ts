@@ -2,11 +2,11 @@
 // are when 1-1 has written them, else trained here the same way (shorter for the CNN) so that a
 // scoring notebook also runs on its own. Written to a temporary folder and renamed into place, so a
 // notebook running beside 1-1 never sees half a model.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { fitStandardScaler, loadBreastCancer, loadDigits, takeRows, takeSamples, trainTestSplit } from "../data/index.js";
-import { exportOnnx, findImageStep, hashData, imageInputStep, saveModel, standardScalerStep, validateMetadata } from "../models/index.js";
+import { findImageStep, hashData, imageInputStep, MODEL_FILES, readModelMetadata, saveServableModel, standardScalerStep } from "../models/index.js";
 import { selectBackend } from "./backends.js";
 import { fitModel } from "./fit.js";
 import { evaluateClassifier } from "./metrics.js";
@@ -37,11 +37,11 @@ export interface EnsureTutorialModelOptions {
  * The model at `dir` when it is complete (model.onnx + valid metadata.json) and current (the CNN
  * records its image input step, which servers need to take image files), else why not.
  */
-function existing(dir: string, name: TutorialModelName): { metrics: Record<string, number> } | { missing: string } {
-  const meta = path.join(dir, "metadata.json");
-  if (!existsSync(path.join(dir, "model.onnx")) || !existsSync(meta)) return { missing: `${dir} holds no ${name} yet` };
+async function existing(dir: string, name: TutorialModelName): Promise<{ metrics: Record<string, number> } | { missing: string }> {
+  const meta = path.join(dir, MODEL_FILES.metadata);
+  if (!existsSync(path.join(dir, MODEL_FILES.onnx)) || !existsSync(meta)) return { missing: `${dir} holds no ${name} yet` };
   try {
-    const metadata = validateMetadata(JSON.parse(readFileSync(meta, "utf8")), meta);
+    const metadata = await readModelMetadata(dir);
     if (name === "digits-cnn" && !findImageStep(metadata.preprocessing)) return { missing: `${dir} holds a ${name} saved without its image input step (by an older toolkit)` };
     return { metrics: metadata.metrics };
   } catch (error) {
@@ -51,7 +51,7 @@ function existing(dir: string, name: TutorialModelName): { metrics: Record<strin
 
 export async function ensureTutorialModel(name: TutorialModelName, dir: string, options: EnsureTutorialModelOptions = {}): Promise<TutorialModel> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const found = existing(dir, name);
+  const found = await existing(dir, name);
   if ("metrics" in found) {
     log(`Using ${name} from ${dir} (saved by the training tutorial 1-1).`);
     return { dir, name, trained: false, metrics: found.metrics };
@@ -65,18 +65,18 @@ export async function ensureTutorialModel(name: TutorialModelName, dir: string, 
     if (name === "breast-cancer-mlp") await trainTabular(tmp, options.seed ?? 1, log);
     else await trainDigits(tmp, options, log);
     // An outdated model is replaced; one that appeared meanwhile (1-1 running beside us) is kept.
-    if (existsSync(dir) && !("metrics" in existing(dir, name))) rmSync(dir, { recursive: true, force: true });
+    if (existsSync(dir) && !("metrics" in (await existing(dir, name)))) rmSync(dir, { recursive: true, force: true });
     try {
       renameSync(tmp, dir);
     } catch (error) {
       // 1-1 may be half-way through writing it: give it a few seconds to finish.
-      for (let i = 0; i < 50 && !("metrics" in existing(dir, name)); i++) await new Promise((r) => setTimeout(r, 200));
-      if (!("metrics" in existing(dir, name))) throw error;
+      for (let i = 0; i < 50 && !("metrics" in (await existing(dir, name))); i++) await new Promise((r) => setTimeout(r, 200));
+      if (!("metrics" in (await existing(dir, name)))) throw error;
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  const saved = existing(dir, name);
+  const saved = await existing(dir, name);
   if (!("metrics" in saved)) throw new Error(`${saved.missing} after training it.`);
   return { dir, name, trained: true, metrics: saved.metrics };
 }
@@ -92,7 +92,7 @@ async function trainTabular(dir: string, seed: number, log: (l: string) => void)
     const fit = await fitModel(model, xTrain, yTrain, { epochs: 80, batchSize: 32, validationSplit: 0.2, earlyStopping: { patience: 10 }, seed, progress: false });
     const report = await evaluateClassifier(model, scaler.transform(takeRows(data.features, split.test)), takeRows(data.labels, split.test), { labels: data.labelNames });
     log(`breast-cancer-mlp: ${fit.epochsRun} epochs on ${fit.backend}, test accuracy ${report.accuracy.toFixed(3)}`);
-    await saveModel(model, dir, {
+    await saveServableModel(model, dir, {
       name: "breast-cancer-mlp",
       task: "binary-classification",
       features: data.featureNames,
@@ -101,8 +101,7 @@ async function trainTabular(dir: string, seed: number, log: (l: string) => void)
       backend: fit.backend,
       trainingDataHash: hashData(xTrain, yTrain),
       preprocessing: [standardScalerStep(scaler.toJSON(), data.featureNames)],
-    });
-    writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model, { inputNames: ["features"], outputNames: ["probabilities"] }));
+    }, { onnx: { inputNames: ["features"], outputNames: ["probabilities"] } });
   } finally {
     model.dispose();
   }
@@ -121,7 +120,7 @@ async function trainDigits(dir: string, options: EnsureTutorialModelOptions, log
     const labels = Array.from({ length: 10 }, (_, i) => String(i));
     const report = await evaluateClassifier(model, test.x, test.y, { labels });
     log(`digits-cnn: ${fit.epochsRun} epochs on ${fit.backend}, test accuracy ${report.accuracy.toFixed(3)}`);
-    await saveModel(model, dir, {
+    await saveServableModel(model, dir, {
       name: "digits-cnn",
       task: "multiclass-classification",
       labels,
@@ -129,8 +128,7 @@ async function trainDigits(dir: string, options: EnsureTutorialModelOptions, log
       backend: fit.backend,
       trainingDataHash: hashData(train.x, train.y),
       preprocessing: [imageInputStep({ width: 28, height: 28, channels: 1, scale: 1 / 255 })],
-    });
-    writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model, { inputNames: ["image"], outputNames: ["probabilities"] }));
+    }, { onnx: { inputNames: ["image"], outputNames: ["probabilities"] } });
   } finally {
     model.dispose();
     tf.dispose([train.x, test.x]);

@@ -24,21 +24,12 @@ const CONFIGS = ["test/architecture/dependency-cruiser.cjs", "test/architecture/
  * instead. Delete an entry when its fix lands — the test fails on an entry that no longer occurs.
  */
 const KNOWN_TODAY: readonly string[] = [
-  // Past another folder's index.ts. serve/ → models/ internals keep serve/ off models/index.ts, which
-  // loads tfjs (save-load.ts): the fix is a tfjs-free models surface, not a deep import. For the
-  // core/ ones no such reason shows (core/index.ts loads no heavy package).
-  "lib/cli/score.ts → lib/core/errors.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
+  // Past another folder's index.ts. (serve/ reads models/ through models/saved/index.ts, its
+  // tfjs-free surface.) For the core/ ones no reason shows (core/index.ts loads no heavy package).
   "lib/cli/serve.ts → lib/core/config.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/cli/serve.ts → lib/core/errors.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/batch/model.ts → lib/models/errors.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/batch/model.ts → lib/models/preprocessing.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
   "lib/serve/execution-providers.ts → lib/core/ort-telemetry.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
   "lib/serve/execution-providers.ts → lib/core/packages.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/image/decode.ts → lib/models/preprocessing.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
   "lib/serve/model.ts → lib/core/ort-telemetry.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/model.ts → lib/models/metadata.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/model.ts → lib/models/preprocessing.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/preprocess.ts → lib/models/preprocessing.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
 ];
 
 interface Finding {

@@ -2,11 +2,11 @@
 // without training: throughput does not depend on the weights, only on the graph. Every server in
 // the serving benchmark scores the same model.onnx, and the request bodies are built from real
 // rows of the tutorial data sets. Saved as lib/train's tutorial-models saves the trained ones.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { encodePng, fitStandardScaler, loadBreastCancer, loadDigits } from "../../lib/data/index.js";
-import { exportOnnx, imageInputStep, saveModel, standardScalerStep } from "../../lib/models/index.js";
+import { imageInputStep, saveServableModel, standardScalerStep } from "../../lib/models/index.js";
 import { buildDigitsCnn, buildTabularModel } from "../../lib/train/index.js";
 
 export interface BenchModel {
@@ -40,14 +40,13 @@ export async function makeTabularModel(outDir: string): Promise<TabularBench> {
   const dir = path.join(outDir, name);
   mkdirSync(dir, { recursive: true });
   const model = buildTabularModel({ inputDim: d.featureNames.length, classes: d.labelNames.length, seed: 1 });
-  await saveModel(model, dir, {
+  await saveServableModel(model, dir, {
     name,
     task: "binary-classification",
     features: d.featureNames,
     labels: d.labelNames,
     preprocessing: [standardScalerStep(scaler.toJSON(), d.featureNames)],
-  });
-  writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model, { inputNames: ["features"], outputNames: ["probabilities"] }));
+  }, { onnx: { inputNames: ["features"], outputNames: ["probabilities"] } });
   model.dispose();
   const records = d.features.map((r) => Object.fromEntries(d.featureNames.map((f, i) => [f, r[i]])));
   return { dir, name, rowSize: d.featureNames.length, rows: Float32Array.from(d.features.flat()), count: d.features.length, features: d.featureNames, records };
@@ -60,13 +59,12 @@ export async function makeDigitsModel(outDir: string, count = 256): Promise<Digi
   mkdirSync(dir, { recursive: true });
   const model = buildDigitsCnn({ seed: 1 });
   // As the tutorial saves it (lib/train tutorial-models): the image step lets /score take PNGs.
-  await saveModel(model, dir, {
+  await saveServableModel(model, dir, {
     name,
     task: "multiclass-classification",
     labels: Array.from({ length: 10 }, (_, i) => String(i)),
     preprocessing: [imageInputStep({ width: 28, height: 28, channels: 1, scale: 1 / 255 })],
-  });
-  writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model, { inputNames: ["image"], outputNames: ["probabilities"] }));
+  }, { onnx: { inputNames: ["image"], outputNames: ["probabilities"] } });
   model.dispose();
   const digits = await loadDigits({ count, seed: 7 });
   const pngs: Buffer[] = [];

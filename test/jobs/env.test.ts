@@ -21,7 +21,7 @@ describe("the job's environment contract", () => {
   });
 
   it("names the variable that is missing or wrong", () => {
-    expect(failure(() => readJobEnv({ WORLD_SIZE: "2" }))).toMatchObject({ code: "BAD_JOB_ENV", message: expect.stringMatching(/set JOB_COMPLETION_INDEX/) });
+    expect(failure(() => readJobEnv({ WORLD_SIZE: "2" }))).toMatchObject({ code: "BAD_CONFIG", message: expect.stringMatching(/set JOB_COMPLETION_INDEX/) });
     expect(failure(() => readJobEnv({ JOB_COMPLETION_INDEX: "0" })).message).toMatch(/WORLD_SIZE is not set/);
     expect(failure(() => readJobEnv({ JOB_COMPLETION_INDEX: "x", WORLD_SIZE: "2" })).message).toMatch(/JOB_COMPLETION_INDEX must be a whole number ≥ 0, not "x"/);
     expect(failure(() => readJobEnv({ JOB_COMPLETION_INDEX: "0", WORLD_SIZE: "0" })).message).toMatch(/WORLD_SIZE must be a whole number ≥ 1/);

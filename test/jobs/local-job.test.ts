@@ -95,6 +95,6 @@ describe("runLocalJob", () => {
     await expect(runLocalJob({ workers: 1, entry: "no/such/worker.ts" })).rejects.toBeInstanceOf(JobError);
     await expect(runLocalJob({ workers: 1, entry: "no/such/worker.ts" })).rejects.toThrow(/entrypoint .*no\/such\/worker\.ts does not exist/);
     await expect(runLocalJob({ workers: 0, entry: ENTRY })).rejects.toThrow(/workers must be a whole number ≥ 1/);
-    await expect(runLocalJob({ workers: 1, entry: ENTRY, backoffLimitPerIndex: -1 })).rejects.toMatchObject({ code: "LAUNCH_FAILED" });
+    await expect(runLocalJob({ workers: 1, entry: ENTRY, backoffLimitPerIndex: -1 })).rejects.toMatchObject({ code: "BAD_OPTION" });
   });
 });

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readNotebook, runNotebook, runNotebooks, type CodeCell, type NotebookResult, type RunEvent } from "../../lib/notebook/index.js";
+import { exitCodeFor, readNotebook, runNotebook, runNotebooks, type CodeCell, type NotebookResult, type RunEvent } from "../../lib/notebook/index.js";
 import { builtInSpec } from "../../lib/notebook/kernelspec.js";
 import { tempDir } from "../support/temp.js";
 
@@ -113,6 +113,26 @@ describe("runNotebook on tslab", () => {
     expect(r.cells.map((c) => c.status)).toEqual(["ok", "kernel-died", "not-run"]);
   });
 
+  it("reports its user's abort as ABORTED (exit code 130), not KERNEL_DIED: mid-cell and while the kernel starts", async () => {
+    const abort = new AbortController();
+    const r = await runNotebook(fixture("never-ends"), {
+      signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === "cell-start" && e.index === 1) setTimeout(() => abort.abort(), 300);
+      },
+    });
+    expect(r.error).toEqual({ code: "ABORTED", message: expect.stringMatching(/^Stopped by its user \(Ctrl-C or the AbortSignal\) during cell 1/) });
+    expect(r.failedCell?.index).toBe(1);
+    expect(r.cells[0].status).toBe("ok");
+    expect(exitCodeFor(r.error?.code)).toBe(130);
+
+    const early = new AbortController();
+    const starting = await runNotebook(fixture("slow"), { signal: early.signal, onEvent: (e) => e.type === "kernel-starting" && early.abort() });
+    expect(starting.error?.code).toBe("ABORTED");
+    expect(starting.error?.message).toMatch(/while kernel "tslab" started/);
+    expect(starting.cells.map((c) => c.status)).toEqual(["not-run", "not-run", "not-run"]);
+  });
+
   it("names the available kernels when the notebook asks for an unknown one", async () => {
     const r = await runNotebook(fixture("unknown-kernel"));
     expect(r.error?.code).toBe("UNKNOWN_KERNEL");
@@ -177,6 +197,20 @@ describe("runNotebooks", () => {
     expect(starts["runtime-error"]).toBeLessThan(ends["slow"]);
     expect(existsSync(path.join(outDir, "slow.ipynb"))).toBe(true);
     expect(existsSync(path.join(outDir, "runtime-error.ipynb"))).toBe(true);
+  });
+
+  it("starts no notebook once aborted: those not started are ABORTED, and the run exits 130", async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const run = await runNotebooks([fixture("slow"), fixture("outputs")], { signal: abort.signal, onEvent: (e) => expect(e.type).not.toBe("kernel-starting") });
+    expect(run.results.map((r) => r.error?.code)).toEqual(["ABORTED", "ABORTED"]);
+    expect(run.exitCode).toBe(130);
+  });
+
+  it("refuses an --out folder it cannot create, before running anything", async () => {
+    const file = path.join(tmp(), "a-file");
+    writeFileSync(file, "");
+    await expect(runNotebooks([fixture("slow")], { outDir: path.join(file, "out") })).rejects.toMatchObject({ code: "BAD_OPTION", message: expect.stringMatching(/cannot be created/) });
   });
 });
 

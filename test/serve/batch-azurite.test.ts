@@ -80,7 +80,7 @@ it("finishes a Blob job killed mid-partition with every row exactly once", async
         if (pid) killed.push(pid), process.kill(pid, "SIGKILL");
       },
     }),
-  ).rejects.toMatchObject({ code: "WORKERS_FAILED" });
+  ).rejects.toMatchObject({ code: "WORKER_FAILED" });
   expect(killed).toHaveLength(1);
   const store = await openStore(output, cs);
   expect((await store.list()).filter((k) => !k.startsWith("manifest"))).toEqual(["_commits/part-0.json", "results/part-0.csv"]);

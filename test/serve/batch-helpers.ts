@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import "../../lib/core/ort-telemetry.js";
 import * as ort from "onnxruntime-node";
 import { expect } from "vitest";
-import { exportOnnx, saveModel, standardScalerStep } from "../../lib/models/index.js";
+import { saveServableModel, standardScalerStep } from "../../lib/models/index.js";
 import { buildTabularModel } from "../../lib/train/index.js";
 
 export const FEATURES = ["f0", "f1", "f2", "f3"];
@@ -18,8 +18,7 @@ export async function writeTinyModel(dir: string): Promise<void> {
   await tf.setBackend("cpu");
   const model = buildTabularModel({ inputDim: FEATURES.length, hidden: [8], classes: LABELS.length, seed: 3 });
   try {
-    await saveModel(model, dir, { features: FEATURES, labels: LABELS, task: "multiclass-classification", preprocessing: [standardScalerStep({ mean: MEAN, std: STD }, FEATURES)] });
-    writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model));
+    await saveServableModel(model, dir, { features: FEATURES, labels: LABELS, task: "multiclass-classification", preprocessing: [standardScalerStep({ mean: MEAN, std: STD }, FEATURES)] });
   } finally {
     model.dispose();
   }

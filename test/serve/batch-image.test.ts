@@ -106,14 +106,14 @@ describe("runBatchScoring on a folder of images", () => {
 
     // A resume with another chunk size is refused; without one it takes the recorded size.
     await expect(runBatchScoring({ model: modelDir, input, output: out, imagesPerPartition: 20, progress: false })).rejects.toMatchObject({
-      code: "BAD_OPTIONS",
+      code: "BAD_OPTION",
       message: expect.stringMatching(/was partitioned with 10 images per partition; this run asks for 20\. Resume with --images-per-partition 10/),
     });
     const again = await runBatchScoring({ model: modelDir, input, output: out, workers: 2, progress: false });
     expect(again).toMatchObject({ rows: 46, rowsThisRun: 0, skipped: 5, quarantinedImages: 2 });
     // Changed input: refused rather than misaligned.
     copyFileSync(path.join(input, "digits", "00001.png"), path.join(input, "digits", "00001b.png"));
-    await expect(runBatchScoring({ model: modelDir, input, output: out, progress: false })).rejects.toMatchObject({ code: "BAD_OPTIONS", message: expect.stringMatching(/input's images changed since this job started \(48 images then, 49 now/) });
+    await expect(runBatchScoring({ model: modelDir, input, output: out, progress: false })).rejects.toMatchObject({ code: "BAD_OPTION", message: expect.stringMatching(/input's images changed since this job started \(48 images then, 49 now/) });
     rmSync(path.join(input, "digits", "00001b.png"));
     // The manifest can be rebuilt from _job.json and the markers (what follows a Kubernetes Job).
     rmSync(path.join(out, "manifest.json"));
@@ -143,7 +143,7 @@ describe("runBatchScoring on a folder of images", () => {
         }
       },
     });
-    await expect(first).rejects.toMatchObject({ code: "WORKERS_FAILED", message: expect.stringContaining("2 of 4 partitions are committed") });
+    await expect(first).rejects.toMatchObject({ code: "WORKER_FAILED", message: expect.stringContaining("2 of 4 partitions are committed") });
     expect(killed).toHaveLength(2);
     expect(json<BatchManifest>(path.join(out, "manifest.json")).partitions.map((p) => p.status)).toEqual(["scored", "scored", "pending", "pending"]);
     expect(readdirSync(path.join(out, "results")).filter((f) => f.endsWith(".csv")).sort()).toEqual(["images-00000.csv", "images-00001.csv"]);
@@ -201,7 +201,7 @@ describe("mixed folders and the model's kind", () => {
     });
   });
 
-  it("an image model on CSV files alone gives NO_INPUT; a tabular model on an image job's output, BAD_OPTIONS", async () => {
+  it("an image model on CSV files alone gives NO_INPUT; a tabular model on an image job's output, BAD_OPTION", async () => {
     const input = path.join(root, "in-d");
     mkdirSync(input, { recursive: true });
     writeFileSync(path.join(input, "rows.csv"), "a\n1\n");
@@ -214,7 +214,7 @@ describe("mixed folders and the model's kind", () => {
     writeFileSync(path.join(out, "_job.json"), JSON.stringify({ kind: "image", model: "digits-cnn", imagesPerPartition: 500 }));
     const tiny = await saveTinyModel("tiny-tabular-2");
     await expect(runBatchScoring({ model: tiny.dir, input, output: out, progress: false })).rejects.toMatchObject({
-      code: "BAD_OPTIONS",
+      code: "BAD_OPTION",
       message: expect.stringMatching(/records an image job \(model digits-cnn\); model tiny-tabular-2 is a tabular model\. Resume it with the same model, or score into a new output folder/),
     });
   });

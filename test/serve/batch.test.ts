@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assignPartitions, listPartitions, runBatchScoring, splitCsvLine, writeBatchManifest, type BatchManifest, type CommitMarker } from "../../lib/serve/batch/index.js";
+import { assignPartitions, listPartitions, loadBatchModel, runBatchScoring, splitCsvLine, writeBatchManifest, type BatchManifest, type CommitMarker } from "../../lib/serve/batch/index.js";
 import { FileStore } from "../../lib/core/index.js";
 import { scoreCommand, SCORE_QUARANTINED_EXIT } from "../../lib/cli/score.js";
 import { LABELS, partitionCsv, readResults, referenceScores, writeParquetPartition, writePartitions, writeTinyModel, type ResultRow } from "./batch-helpers.js";
@@ -110,7 +110,7 @@ describe("runBatchScoring on folders", () => {
         }
       },
     });
-    await expect(first).rejects.toMatchObject({ code: "WORKERS_FAILED", message: expect.stringContaining("2 of 4 partitions are committed") });
+    await expect(first).rejects.toMatchObject({ code: "WORKER_FAILED", message: expect.stringContaining("2 of 4 partitions are committed") });
     expect(killed).toHaveLength(2);
     const manifest = json<BatchManifest>(path.join(out, "manifest.json"));
     expect(manifest.partitions.map((p) => p.status)).toEqual(["scored", "scored", "pending", "pending"]);
@@ -188,6 +188,17 @@ describe("runBatchScoring on folders", () => {
     await expect(runBatchScoring({ model: path.join(root, "nowhere"), input: path.join(root, "in-a"), output: path.join(root, "out-x"), progress: false })).rejects.toMatchObject({
       code: "BAD_MODEL",
       message: expect.stringContaining("exportOnnx"),
+    });
+  });
+
+  it("refuses a model.onnx changed since its save, naming the file", async () => {
+    const changed = path.join(root, "model-changed");
+    cpSync(modelDir, changed, { recursive: true });
+    const onnx = path.join(changed, "model.onnx");
+    writeFileSync(onnx, readFileSync(onnx).subarray(0, 64));
+    await expect(loadBatchModel(changed)).rejects.toMatchObject({
+      code: "BAD_MODEL",
+      message: expect.stringMatching(/\/model\.onnx does not match the save that wrote metadata\.json \(it is 64 bytes, .*save the model again with saveServableModel/),
     });
   });
 });

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EXECUTION_PROVIDER_FLAG_CHOICES } from "../../lib/cli/execution-provider-option.js";
-import { scoreCommand } from "../../lib/cli/score.js";
+import { main } from "../../lib/cli/main.js";
 import { runBatchScoring } from "../../lib/serve/batch/index.js";
 import {
   CUDA_MANIFEST_FILE,
@@ -134,12 +134,12 @@ describe.skipIf(hasNvidiaGpu)("on this machine, without an NVIDIA GPU", () => {
     const errors: string[] = [];
     const spy = vi.spyOn(process.stderr, "write").mockImplementation((s) => (errors.push(String(s)), true));
     try {
-      await scoreCommand((c) => codes.push(c)).parseAsync(["--model", batchModel, "--input", input, "--output", path.join(root, "batch-out-cuda"), "--execution-provider", "cuda"], { from: "user" });
+      codes.push(await main(["score", "--model", batchModel, "--input", input, "--output", path.join(root, "batch-out-cuda"), "--execution-provider", "cuda"]));
     } finally {
       spy.mockRestore();
     }
     expect(codes).toEqual([1]);
-    expect(errors.join("")).toMatch(/^custom-ai score: Cannot score on the CUDA execution provider: .*--execution-provider cpu/);
+    expect(errors.join("")).toMatch(/^custom-ai: Cannot score on the CUDA execution provider: .*--execution-provider cpu/);
 
     const summary = await runBatchScoring({ model: batchModel, input, output: path.join(root, "batch-out-auto"), workers: 1, executionProvider: "auto", progress: false });
     expect(summary).toMatchObject({ rows: 20, executionProvider: "cpu" });
@@ -148,7 +148,7 @@ describe.skipIf(hasNvidiaGpu)("on this machine, without an NVIDIA GPU", () => {
 
 /** Runs `custom-ai serve` on the tiny model; with `untilReady`, reads /readyz, then stops it. */
 function runServe(args: string[], untilReady = false): Promise<{ code: number | null; stdout: string; stderr: string; ready?: unknown }> {
-  const child = spawn(process.execPath, ["bin/run-ts.mjs", "test/serve/fixtures/serve-cli.ts", "serve", "--model", modelDir, "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["bin/custom-ai.mjs", "serve", "--model", modelDir, "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   let ready: unknown;

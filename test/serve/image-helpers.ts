@@ -1,13 +1,13 @@
 // Shared by the image tests: small CNNs saved with an image step, PNG / JPEG files of known
 // pixels, and in-process ONNX Runtime scoring of those pixels as the reference.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import jpeg from "jpeg-js";
 import "../../lib/core/ort-telemetry.js";
 import * as ort from "onnxruntime-node";
 import { encodePng, mulberry32 } from "../../lib/data/index.js";
-import { exportOnnx, imageInputStep, saveModel, type ImageInputStep } from "../../lib/models/index.js";
+import { imageInputStep, saveServableModel, type ImageInputStep } from "../../lib/models/index.js";
 import { buildDigitsCnn } from "../../lib/train/index.js";
 import { tempDir } from "../support/temp.js";
 
@@ -40,8 +40,7 @@ async function saveCnn(dir: string, name: string, inputShape: [number, number, n
   await tf.setBackend("cpu");
   const model = buildDigitsCnn({ seed: 5, filters: 4, dense: 16, inputShape, classes: labels.length });
   try {
-    await saveModel(model, dir, { name, task: "multiclass-classification", labels, preprocessing: [step] });
-    writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model));
+    await saveServableModel(model, dir, { name, task: "multiclass-classification", labels, preprocessing: [step] });
   } finally {
     model.dispose();
   }

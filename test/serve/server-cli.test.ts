@@ -5,8 +5,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { record, saveTinyModel } from "./server-helpers.js";
 import { tempDir } from "../support/temp.js";
 
-const ENTRY = "test/serve/fixtures/serve-cli.ts";
-
 interface Proc {
   child: ChildProcess;
   stdout: () => string;
@@ -16,7 +14,7 @@ interface Proc {
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, ["bin/run-ts.mjs", ENTRY, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ["bin/custom-ai.mjs", "serve", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));
@@ -94,5 +92,9 @@ describe("custom-ai serve", () => {
     const p = start(["--model", modelDir, "--max-batch", "0"]);
     expect(await p.exited).not.toBe(0);
     expect(p.stderr()).toMatch(/--max-batch takes a whole number/);
+    // Not a bug report: pino would throw a plain Error for a level it does not know.
+    const level = start(["--model", modelDir, "--log-level", "loud"]);
+    expect(await level.exited).toBe(2);
+    expect(level.stderr()).toMatch(/^custom-ai: option '--log-level <level>' argument 'loud' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent\.\n {2}What to do: see `custom-ai serve --help`/);
   });
 });

@@ -1,8 +1,9 @@
 // A tiny tabular classifier saved as the server expects it: model.onnx + metadata.json (+ tfjs files).
-import { writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { exportOnnx, saveModel, standardScalerStep } from "../../lib/models/index.js";
+import { saveServableModel, standardScalerStep } from "../../lib/models/index.js";
 import { tempDir } from "../support/temp.js";
 
 export const FEATURES = ["age", "income", "score", "tenure"];
@@ -21,8 +22,7 @@ export async function saveTinyModel(name = "tiny-classifier"): Promise<TinyModel
   const model = tf.sequential({ name: "tiny" });
   model.add(tf.layers.dense({ units: 8, activation: "relu", inputShape: [FEATURES.length], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
   model.add(tf.layers.dense({ units: LABELS.length, activation: "softmax", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
-  await saveModel(model, dir, { name, task: "multiclass-classification", features: FEATURES, labels: LABELS, preprocessing: [standardScalerStep(SCALER, FEATURES)] });
-  writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model));
+  await saveServableModel(model, dir, { name, task: "multiclass-classification", features: FEATURES, labels: LABELS, preprocessing: [standardScalerStep(SCALER, FEATURES)] });
   return {
     dir,
     reference(rows) {
@@ -43,10 +43,25 @@ export async function saveTinyCnn(): Promise<TinyModel> {
   model.add(tf.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 3, activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({ units: 3, activation: "softmax", kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }));
-  await saveModel(model, dir, { name: "tiny-cnn", task: "multiclass-classification", labels: LABELS });
-  writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model));
+  await saveServableModel(model, dir, { name: "tiny-cnn", task: "multiclass-classification", labels: LABELS });
   return {
     dir,
     reference: (rows) => tf.tidy(() => (model.predict(tf.tensor4d(rows.flat(), [rows.length, 4, 4, 1])) as tf.Tensor).arraySync() as number[][]),
   };
+}
+
+/** Rewrites a saved model's metadata.json, as `edit` changes it (to fake another save). */
+export function editMetadata(dir: string, edit: (metadata: { files?: Record<string, { bytes: number; sha256: string }> }) => void): void {
+  const file = path.join(dir, "metadata.json");
+  const metadata = JSON.parse(readFileSync(file, "utf8"));
+  edit(metadata);
+  writeFileSync(file, JSON.stringify(metadata, null, 2));
+}
+
+/** Records `file`'s present size and sha256 in metadata.json, as if the save had written it so. */
+export function recordChecksum(dir: string, file: string): void {
+  const bytes = readFileSync(path.join(dir, file));
+  editMetadata(dir, (m) => {
+    m.files = { ...m.files, [file]: { bytes: bytes.byteLength, sha256: `sha256:${createHash("sha256").update(bytes).digest("hex")}` } };
+  });
 }

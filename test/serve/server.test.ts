@@ -1,13 +1,13 @@
 // The scoring server through fastify's inject: formats, validation, HTTP semantics, auth,
 // micro-batching, the bounded queue, metrics and the KServe V2 routes.
-import { cpSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportOnnx, saveModel } from "../../lib/models/index.js";
+import { ModelError, saveServableModel } from "../../lib/models/index.js";
 import { createScoringServer, ServeError, startScoringServer, type ScoringServer } from "../../lib/serve/index.js";
-import { FEATURES, LABELS, record, row, saveTinyCnn, saveTinyModel, type TinyModel } from "./server-helpers.js";
+import { editMetadata, FEATURES, LABELS, record, recordChecksum, row, saveTinyCnn, saveTinyModel, type TinyModel } from "./server-helpers.js";
 import { tempDir } from "../support/temp.js";
 
 let tiny: TinyModel;
@@ -46,6 +46,35 @@ describe("loading and health", () => {
 
   it("refuses bad options", () => {
     expect(() => createScoringServer({ modelDir: tiny.dir, maxBatch: 0 })).toThrowError(/maxBatch must be a whole number/);
+  });
+});
+
+describe("the model files", () => {
+  it("refuses a model.onnx changed since its save, naming the file and what to do", async () => {
+    const changed = tempDir("cai-serve-changed-");
+    cpSync(tiny.dir, changed, { recursive: true });
+    const onnx = path.join(changed, "model.onnx");
+    const bytes = readFileSync(onnx);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(onnx, bytes);
+    const s = createScoringServer({ modelDir: changed });
+    const error = await s.scoring.loaded.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelError);
+    expect(error).toMatchObject({ code: "CHECKSUM_MISMATCH", message: expect.stringMatching(/\/model\.onnx does not match the save that wrote metadata\.json \(its sha256 is .*Copy the whole model folder again, or save the model again/) });
+    expect((await s.inject("/readyz")).json()).toMatchObject({ status: "failed", error: expect.stringMatching(/model\.onnx does not match/) });
+    await s.close();
+  });
+
+  it("serves a model saved before checksums were recorded, unchecked", async () => {
+    const older = tempDir("cai-serve-older-");
+    cpSync(tiny.dir, older, { recursive: true });
+    editMetadata(older, (m) => delete m.files);
+    const s = createScoringServer({ modelDir: older });
+    await s.scoring.loaded;
+    const r = await s.inject({ method: "POST", url: "/score", payload: { records: [record(1)] } });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toEqual((await score({ records: [record(1)] })).json());
+    await s.close();
   });
 });
 
@@ -238,8 +267,7 @@ describe("a model whose output is not finite", () => {
     const model = tf.sequential();
     model.add(tf.layers.dense({ units: LABELS.length, activation: "softmax", inputShape: [FEATURES.length] }));
     model.setWeights([tf.fill([FEATURES.length, LABELS.length], Number.NaN), tf.zeros([LABELS.length])]);
-    await saveModel(model, dir, { name: "broken", task: "multiclass-classification", features: FEATURES, labels: LABELS });
-    writeFileSync(path.join(dir, "model.onnx"), exportOnnx(model));
+    await saveServableModel(model, dir, { name: "broken", task: "multiclass-classification", features: FEATURES, labels: LABELS });
     model.dispose();
     const s = createScoringServer({ modelDir: dir });
     await s.scoring.loaded;
@@ -386,6 +414,7 @@ describe("startScoringServer", () => {
     const broken = tempDir("cai-serve-broken-");
     cpSync(tiny.dir, broken, { recursive: true });
     writeFileSync(path.join(broken, "model.onnx"), "not an onnx file");
+    recordChecksum(broken, "model.onnx"); // as if saved so: the file is the one its save wrote, and broken
     await expect(startScoringServer({ modelDir: broken })).rejects.toMatchObject({ code: "BAD_MODEL", message: expect.stringMatching(/ONNX Runtime cannot load .*model\.onnx.*Export it again/) });
     const s = createScoringServer({ modelDir: broken });
     await s.scoring.loaded.catch(() => undefined);

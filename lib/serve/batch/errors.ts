@@ -1,11 +1,10 @@
-import { CustomAiError } from "../../core/index.js";
+import { CustomAiError, type ErrorCodesOf } from "../../core/index.js";
+
+export type BatchScoringErrorCode = ErrorCodesOf<"BatchScoringError">;
 
 /**
- * Thrown by the batch scorer. Codes: BAD_OPTIONS (a missing or invalid option), NO_INPUT (no CSV
- * partitions at the input), BAD_MODEL (no model.onnx / metadata.json, or they do not fit),
- * EXECUTION_PROVIDER (the ONNX Runtime provider asked for, e.g. cuda, cannot run here),
- * ABORTED (stopped by the caller's signal; committed partitions are kept), WORKERS_FAILED (a
- * worker process died or failed; committed partitions are kept, so running the
- * same job again finishes it).
+ * Thrown by the batch scorer; its codes, what they mean and what to do, are in
+ * lib/core/error-codes.ts. After ABORTED and WORKER_FAILED the committed partitions are kept, so
+ * running the same job again finishes it.
  */
-export class BatchScoringError extends CustomAiError {}
+export class BatchScoringError extends CustomAiError<BatchScoringErrorCode> {}

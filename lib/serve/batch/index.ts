@@ -25,7 +25,7 @@ export {
   type CommitMarker,
 } from "./layout.js";
 export { planBatchJob, type BatchJobFile, type PlannedJob } from "./job.js";
-export { loadBatchModel, ONNX_FILE, METADATA_FILE, type BatchModel } from "./model.js";
+export { loadBatchModel, type BatchModel } from "./model.js";
 export { splitCsvLine, csvCell } from "./csv.js";
 export { createBatchProgress, type BatchProgress, type BatchProgressState } from "./progress.js";
-export { BatchScoringError } from "./errors.js";
+export { BatchScoringError, type BatchScoringErrorCode } from "./errors.js";

@@ -27,7 +27,7 @@ export interface PlannedJob {
 
 /**
  * The job's partitions for a model of `kind`; for an image model writes _job.json on the first
- * run; refuses (BAD_OPTIONS) a resume with another model kind, chunk size or image listing. Without
+ * run; refuses (BAD_OPTION) a resume with another model kind, chunk size or image listing. Without
  * `imagesPerPartition`, a resume takes the recorded one.
  */
 export async function planBatchJob(input: BlobStore, output: BlobStore, model: { kind: "tabular" | "image"; name: string }, imagesPerPartition?: number): Promise<PlannedJob> {
@@ -36,25 +36,25 @@ export async function planBatchJob(input: BlobStore, output: BlobStore, model: {
   const where = `${output.url}/${BATCH_LAYOUT.job}`;
   const fresh = (hint: string) => `${hint}, or score into a new output folder (or delete ${output.url} to start over).`;
   if (before && before.kind !== model.kind) {
-    throw new BatchScoringError("BAD_OPTIONS", `${where} records ${before.kind === "image" ? "an image" : "a tabular"} job (model ${before.model}); model ${model.name} is ${model.kind === "image" ? "an image" : "a tabular"} model. ${fresh("Resume it with the same model")}`);
+    throw new BatchScoringError("BAD_OPTION", `${where} records ${before.kind === "image" ? "an image" : "a tabular"} job (model ${before.model}); model ${model.name} is ${model.kind === "image" ? "an image" : "a tabular"} model. ${fresh("Resume it with the same model")}`);
   }
   if (model.kind === "tabular") {
     // Not written for tabular jobs: their partitions are their files, whatever the run.
     return { job: { kind: "tabular", model: model.name }, partitions: tabularPartitions(keys.tabular), ignored: keys.images.length };
   }
   const per = imagesPerPartition ?? before?.imagesPerPartition ?? DEFAULT_IMAGES_PER_PARTITION;
-  if (!Number.isInteger(per) || per < 1) throw new BatchScoringError("BAD_OPTIONS", `imagesPerPartition must be a whole number ≥ 1, not ${per}.`);
+  if (!Number.isInteger(per) || per < 1) throw new BatchScoringError("BAD_OPTION", `imagesPerPartition must be a whole number ≥ 1, not ${per}.`);
   const job: BatchJobFile = { kind: "image", model: model.name, imagesPerPartition: per, images: keys.images.length, imagesSha256: hashKeys(keys.images) };
   if (before) {
     if (before.imagesPerPartition !== per) {
       throw new BatchScoringError(
-        "BAD_OPTIONS",
+        "BAD_OPTION",
         `This job's output (${where}) was partitioned with ${before.imagesPerPartition} images per partition; this run asks for ${per}. ${fresh(`Resume with --images-per-partition ${before.imagesPerPartition} (imagesPerPartition: ${before.imagesPerPartition}), or without it`)}`,
       );
     }
     if (before.imagesSha256 !== job.imagesSha256) {
       throw new BatchScoringError(
-        "BAD_OPTIONS",
+        "BAD_OPTION",
         `The input's images changed since this job started (${before.images} images then, ${job.images} now, or the same count with other names): its partitions would no longer line up with the committed ones. Put the images back as they were to resume, or score into a new output folder (or delete ${output.url} to start over).`,
       );
     }

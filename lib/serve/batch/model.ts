@@ -2,16 +2,12 @@
 // "raw rows or image files in, class probabilities out". Kept free of tfjs, so that a worker
 // starts in well under a second.
 import type { OpenStoreOptions } from "../../core/index.js";
-import { ModelError } from "../../models/errors.js";
-import type { ImageInputStep } from "../../models/preprocessing.js";
+import { MODEL_FILES, ModelError, type ImageInputStep } from "../../models/saved/index.js";
 import { ServeError } from "../errors.js";
 import type { ExecutionProviderChoice, ResolvedExecutionProvider } from "../execution-providers.js";
 import type { ImageDecoder } from "../image/index.js";
-import { loadScoringModel, MODEL_FILE, METADATA_FILE, type ScoringModel } from "../model.js";
+import { loadScoringModel, type ScoringModel } from "../model.js";
 import { BatchScoringError } from "./errors.js";
-
-export const ONNX_FILE = MODEL_FILE;
-export { METADATA_FILE };
 
 export interface BatchModel {
   name: string;
@@ -38,7 +34,8 @@ export interface BatchModel {
 }
 
 /**
- * Loads a model folder or Blob prefix holding model.onnx and metadata.json; throws BatchScoringError
+ * Loads a model folder or Blob prefix holding model.onnx and metadata.json (saveServableModel's,
+ * model.onnx checked against the metadata's checksum: loadScoringModel); throws BatchScoringError
  * BAD_MODEL, or EXECUTION_PROVIDER when the provider asked for cannot run here.
  */
 export async function loadBatchModel(url: string, options: OpenStoreOptions = {}, executionProvider: ExecutionProviderChoice = "cpu"): Promise<BatchModel> {
@@ -52,7 +49,7 @@ export async function loadBatchModel(url: string, options: OpenStoreOptions = {}
     }
     throw error;
   }
-  const where = `${url.replace(/\/+$/, "")}/${METADATA_FILE}`;
+  const where = `${url.replace(/\/+$/, "")}/${MODEL_FILES.metadata}`;
   const fail = async (message: string) => {
     await model.release();
     return new BatchScoringError("BAD_MODEL", message);

@@ -4,9 +4,14 @@
 import type { Readable } from "node:stream";
 import { importPackage } from "../../core/index.js";
 import { parseNumberCell, splitCsvLine } from "./csv.js";
+import { BatchScoringError } from "./errors.js";
 
-/** A row or file the scorer cannot read: its partition goes to quarantine. */
-export class CorruptInput extends Error {}
+/** A row or file the scorer cannot read (code CORRUPT_INPUT): its partition goes to quarantine. */
+export class CorruptInput extends BatchScoringError {
+  constructor(message: string) {
+    super("CORRUPT_INPUT", message);
+  }
+}
 
 export interface RowBatch {
   /** Row ids: the `id` column when there is one, else the row's number in the file (from 0). */

@@ -87,14 +87,14 @@ export interface BatchScoringSummary {
  * manifest.json to `output`. Resumable: partitions committed by an earlier (killed) run are
  * skipped. Corrupt partitions are quarantined and counted in `quarantined`, corrupt or wrong-size
  * images one by one in `quarantinedImages`; neither is thrown.
- * Throws BatchScoringError WORKERS_FAILED when a worker dies (run it again to finish).
+ * Throws BatchScoringError WORKER_FAILED when a worker dies (run it again to finish).
  */
 export async function runBatchScoring(options: BatchScoringOptions): Promise<BatchScoringSummary> {
   const started = Date.now();
   const workers = options.workers ?? 2;
-  if (!Number.isInteger(workers) || workers < 1) throw new BatchScoringError("BAD_OPTIONS", `workers must be a whole number ≥ 1, not ${workers}.`);
+  if (!Number.isInteger(workers) || workers < 1) throw new BatchScoringError("BAD_OPTION", `workers must be a whole number ≥ 1, not ${workers}.`);
   for (const key of ["model", "input", "output"] as const) {
-    if (!options[key]) throw new BatchScoringError("BAD_OPTIONS", `runBatchScoring needs ${key} (a folder or a Blob URL).`);
+    if (!options[key]) throw new BatchScoringError("BAD_OPTION", `runBatchScoring needs ${key} (a folder or a Blob URL).`);
   }
   const storeOptions = options.connectionString ? { connectionString: options.connectionString } : {};
   const [input, output] = await Promise.all([openStore(options.input, storeOptions), openStore(options.output, storeOptions)]);
@@ -166,7 +166,7 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
   if (!job.ok) {
     progress?.finish(`Batch scoring stopped: ${manifest.totals.pending} of ${partitions.length} partitions not committed.`);
     throw new BatchScoringError(
-      "WORKERS_FAILED",
+      "WORKER_FAILED",
       `Batch scoring workers failed (${describeFailures(job)}); ${manifest.totals.scored + manifest.totals.quarantined} of ${partitions.length} partitions are committed and kept.`,
       { hint: "Fix the cause and run the same job again: committed partitions are skipped, the others scored from the start." },
     );

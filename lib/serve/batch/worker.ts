@@ -31,7 +31,7 @@ function parseProvider(value: string): ExecutionProviderChoice {
   try {
     return parseExecutionProvider(value, BATCH_ENV.executionProvider);
   } catch (error) {
-    throw new BatchScoringError("BAD_OPTIONS", (error as Error).message);
+    throw new BatchScoringError("BAD_CONFIG", (error as Error).message);
   }
 }
 
@@ -87,14 +87,14 @@ export interface BatchWorkerResult {
 export function batchWorkerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BatchWorkerConfig {
   const need = (name: string) => {
     const value = env[name]?.trim();
-    if (!value) throw new BatchScoringError("BAD_OPTIONS", `The batch worker needs ${name}; runBatchScoring (lib/serve/batch) sets it, as must the Job's pod spec.`);
+    if (!value) throw new BatchScoringError("BAD_CONFIG", `The batch worker needs ${name}; runBatchScoring (lib/serve/batch) sets it, as must the Job's pod spec.`);
     return value;
   };
   const int = (name: string, min: number, fallback?: number) => {
     const text = env[name]?.trim();
     if (!text) return fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min) throw new BatchScoringError("BAD_OPTIONS", `${name} must be a whole number ≥ ${min}, not ${JSON.stringify(text)}.`);
+    if (!Number.isInteger(value) || value < min) throw new BatchScoringError("BAD_CONFIG", `${name} must be a whole number ≥ ${min}, not ${JSON.stringify(text)}.`);
     return value;
   };
   // Run by hand, without the job's variables, a worker is rank 0 of 1.
@@ -103,7 +103,7 @@ export function batchWorkerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     job = readJobEnv(env, { defaults: { rank: 0, worldSize: 1 } });
   } catch (error) {
     if (!(error instanceof JobError)) throw error;
-    throw new BatchScoringError("BAD_OPTIONS", error.message, { hint: error.hint, cause: error });
+    throw new BatchScoringError("BAD_CONFIG", error.message, { hint: error.hint, cause: error });
   }
   const { rank, worldSize: workers } = job;
   return {

@@ -3,7 +3,7 @@
 // the closing note of issue 4). Decoding is synchronous: callers yield between images.
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
-import type { ImageInputStep } from "../../models/preprocessing.js";
+import type { ImageInputStep } from "../../models/saved/index.js";
 import { ImageInputError } from "./errors.js";
 import { checkPngData, readImageHeader } from "./header.js";
 

@@ -3,4 +3,4 @@
 export { createImageDecoder, type ImageDecoder } from "./decode.js";
 export { readImageHeader, type ImageHeader } from "./header.js";
 export { decodeBase64Image } from "./base64.js";
-export { ImageInputError, type ImageProblem } from "./errors.js";
+export { ImageInputError, type ImageInputErrorCode, type ImageProblem } from "./errors.js";

@@ -113,7 +113,7 @@ export type WorkerConfigInput = Partial<Omit<WorkerConfig, "dataset" | "model" |
  * Reads a worker's configuration: rank from JOB_COMPLETION_INDEX, world size from WORLD_SIZE (readJobEnv),
  * run id and store URL from CUSTOM_AI_RUN_ID / CUSTOM_AI_STORE_URL, everything else from the JSON
  * in CUSTOM_AI_TRAIN_CONFIG (or the file CUSTOM_AI_TRAIN_CONFIG_FILE), over the defaults.
- * Variables win over the JSON. Throws DistributedTrainingError BAD_WORKER_CONFIG naming the variable.
+ * Variables win over the JSON. Throws DistributedTrainingError BAD_CONFIG naming the variable.
  */
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   let json: WorkerConfigInput = {};
@@ -132,7 +132,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
   } catch (error) {
     if (!(error instanceof JobError)) throw error;
     const why = error.message.charAt(0).toLowerCase() + error.message.slice(1);
-    throw new DistributedTrainingError("BAD_WORKER_CONFIG", `Worker configuration: ${why}`, { hint: error.hint, cause: error });
+    throw new DistributedTrainingError("BAD_CONFIG", `Worker configuration: ${why}`, { hint: error.hint, cause: error });
   }
   const runId = fromEnv(WORKER_ENV.runId);
   if (runId !== undefined) input.runId = runId;
@@ -141,7 +141,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
   return resolveWorkerConfig(input);
 }
 
-/** Fills in defaults and checks a configuration. Throws BAD_WORKER_CONFIG. */
+/** Fills in defaults and checks a configuration. Throws BAD_CONFIG. */
 export function resolveWorkerConfig(input: WorkerConfigInput): WorkerConfig {
   const mode = input.mode ?? (input.grid ? "sweep" : "data-parallel");
   const config: WorkerConfig = {
@@ -300,5 +300,5 @@ function readConfigFile(file: string): string {
 }
 
 function bad(why: string): never {
-  throw new DistributedTrainingError("BAD_WORKER_CONFIG", `Worker configuration: ${why}.`);
+  throw new DistributedTrainingError("BAD_CONFIG", `Worker configuration: ${why}.`);
 }

@@ -66,7 +66,7 @@ export function syntheticBinary(options: SyntheticBinaryOptions = {}): TabularDa
   const noise = options.noise ?? 0.05;
   const seed = options.seed ?? 42;
   if (!(Number.isInteger(samples) && samples >= 10) || !(Number.isInteger(d) && d >= 2) || !(noise >= 0 && noise < 0.5)) {
-    throw new DistributedTrainingError("BAD_WORKER_CONFIG", `synthetic-binary needs samples ≥ 10, features ≥ 2 and 0 ≤ noise < 0.5 (got ${samples}, ${d}, ${noise}).`);
+    throw new DistributedTrainingError("BAD_CONFIG", `synthetic-binary needs samples ≥ 10, features ≥ 2 and 0 ≤ noise < 0.5 (got ${samples}, ${d}, ${noise}).`);
   }
   const random = mulberry32(deriveSeed(seed, "synthetic-binary"));
   const w = Array.from({ length: d }, (_, j) => (j < Math.ceil(d / 2) ? normal(random) : 0.2 * normal(random)));

@@ -1,18 +1,13 @@
-import { CustomAiError } from "../../core/index.js";
+import { CustomAiError, type ErrorCodesOf } from "../../core/index.js";
 
-export type DistributedErrorCode =
-  | "BAD_WORKER_CONFIG" // a missing or invalid variable / config field
-  | "UNKNOWN_DATASET" // a dataset name not in the registry
-  | "BARRIER_TIMEOUT" // some ranks did not deliver an epoch's weights in time
-  | "WORKER_FAILED" // another rank reported a failure
-  | "RUN_EXISTS" // the run id already has a finished result
-  | "SWEEP_INCOMPLETE"; // no (or not all) trial results
+/** Its codes, what they mean and what to do, are in lib/core/error-codes.ts. */
+export type DistributedErrorCode = ErrorCodesOf<"DistributedTrainingError">;
 
 /**
  * Thrown by multi-node training (lib/train/distributed). A BARRIER_TIMEOUT carries the epoch and
  * the missing ranks; its message says when each was last seen.
  */
-export class DistributedTrainingError extends CustomAiError {
+export class DistributedTrainingError extends CustomAiError<DistributedErrorCode> {
   readonly epoch?: number;
   readonly ranks?: number[];
 

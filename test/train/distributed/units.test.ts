@@ -87,7 +87,7 @@ describe("worker configuration", () => {
     expect(syncFailure(() => workerConfigFromEnv({ ...base, CUSTOM_AI_TRAIN_CONFIG: '{"dataset":{"testFraction":0}}' })).message).toMatch(/testFraction must be between 0 and 1/);
     expect(syncFailure(() => workerConfigFromEnv({ ...base, CUSTOM_AI_TRAIN_CONFIG: '{"dataset":{"validationFraction":1}}' })).message).toMatch(/validationFraction must be at least 0 and below 1/);
     const sweep = syncFailure(() => resolveWorkerConfig({ runId: "s", storeUrl: "/x", rank: 0, worldSize: 2, grid: { epochs: [1, 2, 3] } }));
-    expect(sweep.code).toBe("BAD_WORKER_CONFIG");
+    expect(sweep.code).toBe("BAD_CONFIG");
     expect(sweep.message).toMatch(/grid has 3 configurations, so WORLD_SIZE .* must be 3/);
   });
 });

@@ -1,0 +1,29 @@
+// A known path asked with a method it lacks is a 405 listing the path's methods (Allow); an unknown
+// path is a 404. (A method Node itself does not know is answered in client-error.ts.)
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { RequestError } from "./errors.js";
+
+/**
+ * The onRequest hook that answers the 405 before the body is read: a QUERY or PUT must not first
+ * be refused for its content type or a missing body.
+ */
+export function methodNotAllowedHook(allowedMethods: (path: string) => string[]) {
+  return async (req: FastifyRequest): Promise<void> => {
+    if (!req.is404) return;
+    const path = req.url.split("?")[0];
+    const allowed = allowedMethods(path);
+    if (allowed.length) throw new RequestError(405, `${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`, undefined, { allow: allowed.join(", ") });
+  };
+}
+
+/** The not-found handler: 405 with Allow for a known path, else 404. */
+export function notFoundHandler(allowedMethods: (path: string) => string[]) {
+  return (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split("?")[0];
+    const allowed = allowedMethods(path);
+    if (allowed.length) {
+      return reply.code(405).header("allow", allowed.join(", ")).send({ error: `${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.` });
+    }
+    return reply.code(404).send({ error: `No route ${req.method} ${path}.` });
+  };
+}

@@ -1,0 +1,19 @@
+// The simple scoring API: POST /score with JSON rows (or, for an image model, one image's bytes),
+// answered with one prediction per row.
+import { parseScoreBody } from "./parse-request.js";
+import { toPrediction, type Prediction } from "./postprocess.js";
+import { addRoute, type ScoringContext } from "./scoring-context.js";
+import { scoreRows } from "./score-rows.js";
+
+export function addScoreRoutes(ctx: ScoringContext): void {
+  // One image per request as its raw bytes (image models); the format is sniffed from the bytes.
+  ctx.app.addContentTypeParser(["image/png", "image/jpeg"], { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  addRoute(ctx, "POST", "/score", async (req) => {
+    const m = ctx.state.require().model;
+    const parsed = await parseScoreBody(req.body, m, ctx.opts.maxQueue);
+    const out = await scoreRows(ctx.state, ctx.metrics, parsed);
+    const predictions: Prediction[] = [];
+    for (let r = 0; r < parsed.rows; r++) predictions.push(toPrediction(out.data.subarray(r * out.width, (r + 1) * out.width), m.labels));
+    return { model: m.name, predictions };
+  });
+}

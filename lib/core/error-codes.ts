@@ -48,7 +48,7 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   // Caller's and configuration mistakes.
   BAD_OPTION: {
-    by: ["DataError", "TrainError", "ServeError", "BatchScoringError", "JobError", "RunnerError", "StorageError"],
+    by: ["DataError", "TrainError", "ServeError", "BatchScoringError", "JobError", "RunnerError", "StorageError", "ModelError", "OnnxExportError"],
     exit: 2,
     meaning: "An option, argument or parameter that cannot be used (the message names it and says why).",
     todo: "Fix the option or argument the message names, and run it again.",
@@ -192,7 +192,7 @@ export const ERROR_CODES = {
   },
   // Models (lib/models, lib/models/onnx).
   MODEL_NOT_FOUND: {
-    by: ["ModelError", "ServeError"],
+    by: ["ModelError", "ServeError", "BatchScoringError"],
     exit: 1,
     meaning: "No model at the location: model.json, model.onnx or metadata.json is missing.",
     todo: "Point at the folder or Blob prefix that saveModel and exportOnnx wrote.",
@@ -216,7 +216,7 @@ export const ERROR_CODES = {
     todo: "Copy the model folder again, or save the model again.",
   },
   CHECKSUM_MISMATCH: {
-    by: ["ModelError"],
+    by: ["ModelError", "BatchScoringError"],
     exit: 1,
     meaning: "A model file differs from the size and sha256 metadata.json records for it: changed or partly copied since the save, or a new save is under way.",
     todo: "Copy the whole model folder again, or save the model again.",
@@ -238,20 +238,6 @@ export const ERROR_CODES = {
     exit: 1,
     meaning: "metadata.json written by a newer version of the toolkit.",
     todo: "Update the toolkit, or save the model again with this one.",
-  },
-  BAD_DATA: {
-    by: ["ModelError"],
-    exit: 2,
-    meaning: "hashData got an argument it cannot hash (e.g. ragged rows).",
-    todo: "Pass numbers or rectangular arrays of numbers.",
-    renameTo: "BAD_OPTION",
-  },
-  INVALID_OPTION: {
-    by: ["OnnxExportError"],
-    exit: 2,
-    meaning: "exportOnnx options that cannot be used (input and output names: count, empty, not unique).",
-    todo: "Fix the option the message names.",
-    renameTo: "BAD_OPTION",
   },
   UNSUPPORTED_LAYER: {
     by: ["OnnxExportError"],

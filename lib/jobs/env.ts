@@ -48,7 +48,14 @@ export function readJobEnv(env: NodeJS.ProcessEnv = process.env, options: ReadJo
   if (worldSize === undefined) {
     throw new JobError("BAD_CONFIG", `${JOB_ENV.worldSize} is not set: set it to the number of workers (the Job's completions).`, { hint: HINT });
   }
-  const rank = integer(env, JOB_ENV.rank, 0) ?? defaults.rank;
+  const given = integer(env, JOB_ENV.rank, 0);
+  // A default rank goes with the default world size (a job of one run by hand). With WORLD_SIZE
+  // set to more, it would make every pod rank 0 (a Job that is not Indexed): all would do index
+  // 0's share and the rest would never run.
+  if (given === undefined && worldSize > 1 && worldSize !== defaults.worldSize) {
+    throw new JobError("BAD_CONFIG", `${JOB_ENV.rank} is not set but ${JOB_ENV.worldSize}=${worldSize}: every worker would take rank 0's share. Run it as an Indexed Job (completionMode: Indexed), or set ${JOB_ENV.rank} per worker.`, { hint: HINT });
+  }
+  const rank = given ?? defaults.rank;
   if (rank === undefined) {
     throw new JobError("BAD_CONFIG", `The rank is missing: set ${JOB_ENV.rank} (Kubernetes sets it in an Indexed Job's pods).`, { hint: HINT });
   }

@@ -7,6 +7,6 @@ import { CustomAiError } from "../core/index.js";
  * the size / sha256 metadata.json records for it), BAD_METADATA (metadata.json missing —
  * an interrupted save —, unreadable or invalid), METADATA_MISMATCH (metadata that does not fit
  * the model or what the caller expects), UNSUPPORTED_METADATA (written by a newer toolkit),
- * BAD_DATA (hashData input).
+ * BAD_OPTION (hashData input).
  */
 export class ModelError extends CustomAiError {}

@@ -37,7 +37,7 @@ function flatten(data: HashableData, index: number): { shape: number[]; values: 
     if (depth === shape.length) {
       if (typeof value !== "number" && typeof value !== "boolean") {
         throw new ModelError(
-          "BAD_DATA",
+          "BAD_OPTION",
           `hashData: argument ${index} holds ${isList(value) ? "a ragged array" : value === null ? "null" : typeof value}; pass numbers, rectangular arrays of numbers, typed arrays or tensors.`,
         );
       }
@@ -45,7 +45,7 @@ function flatten(data: HashableData, index: number): { shape: number[]; values: 
       return;
     }
     if (!isList(value) || value.length !== shape[depth]) {
-      throw new ModelError("BAD_DATA", `hashData: argument ${index} is ragged (rows of different lengths at depth ${depth}); pass a rectangular array.`);
+      throw new ModelError("BAD_OPTION", `hashData: argument ${index} is ragged (rows of different lengths at depth ${depth}); pass a rectangular array.`);
     }
     for (let i = 0; i < value.length; i++) walk(value[i], depth + 1);
   };

@@ -29,6 +29,11 @@ describe("the job's environment contract", () => {
     expect(failure(() => readJobEnv({ JOB_COMPLETION_INDEX: "0", WORLD_SIZE: "2", CUSTOM_AI_JOB_PARALLELISM: "0" })).message).toMatch(/CUSTOM_AI_JOB_PARALLELISM/);
   });
 
+  it("refuses a default rank for a job of several workers (a Job that is not Indexed)", () => {
+    expect(() => readJobEnv({ WORLD_SIZE: "3" }, { defaults: { rank: 0, worldSize: 1 } })).toThrow(/JOB_COMPLETION_INDEX is not set but WORLD_SIZE=3[\s\S]*Indexed Job/);
+    expect(readJobEnv({}, { defaults: { rank: 2, worldSize: 3 } })).toMatchObject({ rank: 2, worldSize: 3 });
+  });
+
   it("takes defaults for unset variables only", () => {
     expect(readJobEnv({}, { defaults: { rank: 0, worldSize: 1 } })).toMatchObject({ rank: 0, worldSize: 1 });
     expect(readJobEnv({ JOB_COMPLETION_INDEX: "1", WORLD_SIZE: "3" }, { defaults: { rank: 0, worldSize: 1 } })).toMatchObject({ rank: 1, worldSize: 3 });

@@ -117,7 +117,7 @@ describe("exportOnnx: bad options and unbuilt models", () => {
   it("rejects names that do not fit the model", () => {
     const model = mlp();
     expect(exportError(model, { inputNames: ["a", "b"] }).message).toContain("inputNames has 2 names, the model has 1");
-    expect(exportError(model, { outputNames: [""] }).code).toBe("INVALID_OPTION");
+    expect(exportError(model, { outputNames: [""] }).code).toBe("BAD_OPTION");
     expect(exportError(model, { inputNames: ["x"], outputNames: ["x"] }).message).toContain('"x" names both an input and an output');
     model.dispose();
   });

@@ -186,7 +186,7 @@ describe("runBatchScoring on folders", () => {
 
   it("says what to do when the model folder has no model.onnx", async () => {
     await expect(runBatchScoring({ model: path.join(root, "nowhere"), input: path.join(root, "in-a"), output: path.join(root, "out-x"), progress: false })).rejects.toMatchObject({
-      code: "BAD_MODEL",
+      code: "MODEL_NOT_FOUND",
       message: expect.stringContaining("exportOnnx"),
     });
   });
@@ -197,7 +197,7 @@ describe("runBatchScoring on folders", () => {
     const onnx = path.join(changed, "model.onnx");
     writeFileSync(onnx, readFileSync(onnx).subarray(0, 64));
     await expect(loadBatchModel(changed)).rejects.toMatchObject({
-      code: "BAD_MODEL",
+      code: "CHECKSUM_MISMATCH",
       message: expect.stringMatching(/\/model\.onnx does not match the save that wrote metadata\.json \(it is 64 bytes, .*save the model again with saveServableModel/),
     });
   });

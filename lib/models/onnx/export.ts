@@ -60,7 +60,7 @@ export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {
 
   const b = new GraphBuilder();
   for (const name of [...inputNames, ...outputNames]) {
-    if (!b.reserve(name)) throw new OnnxExportError("INVALID_OPTION", `"${name}" names both an input and an output; ONNX names must be unique.`);
+    if (!b.reserve(name)) throw new OnnxExportError("BAD_OPTION", `"${name}" names both an input and an output; ONNX names must be unique.`);
   }
 
   const layerKeys = new Map<TfLayer, string>();
@@ -157,15 +157,15 @@ export function exportOnnx(model: tf.LayersModel, options: ExportOnnxOptions = {
 function publicNames(given: string[] | undefined, tensors: TfSymbolicTensor[], option: string, taken: string[]): string[] {
   const names = given ?? tensors.map((t) => t.sourceLayer.name);
   if (names.length !== tensors.length) {
-    throw new OnnxExportError("INVALID_OPTION", `${option} has ${names.length} names, the model has ${tensors.length}.`);
+    throw new OnnxExportError("BAD_OPTION", `${option} has ${names.length} names, the model has ${tensors.length}.`);
   }
   if (names.some((n) => typeof n !== "string" || n === "")) {
-    throw new OnnxExportError("INVALID_OPTION", `${option} must be non-empty strings.`);
+    throw new OnnxExportError("BAD_OPTION", `${option} must be non-empty strings.`);
   }
   // tfjs names the outputs by layer: a layer output twice, or an input that is also an output, gets a suffix.
   if (given === undefined) return names.map((n, i) => (names.indexOf(n) === i && !taken.includes(n) ? n : `${n}_output${i}`));
   if (new Set(names).size !== names.length) {
-    throw new OnnxExportError("INVALID_OPTION", `${option} must be unique: ${names.join(", ")}.`);
+    throw new OnnxExportError("BAD_OPTION", `${option} must be unique: ${names.join(", ")}.`);
   }
   return names;
 }

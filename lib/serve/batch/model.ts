@@ -36,7 +36,8 @@ export interface BatchModel {
 /**
  * Loads a model folder or Blob prefix holding model.onnx and metadata.json (saveServableModel's,
  * model.onnx checked against the metadata's checksum: loadScoringModel); throws BatchScoringError
- * BAD_MODEL, or EXECUTION_PROVIDER when the provider asked for cannot run here.
+ * MODEL_NOT_FOUND, CHECKSUM_MISMATCH, BAD_MODEL, or EXECUTION_PROVIDER when the provider asked for
+ * cannot run here.
  */
 export async function loadBatchModel(url: string, options: OpenStoreOptions = {}, executionProvider: ExecutionProviderChoice = "cpu"): Promise<BatchModel> {
   let model: ScoringModel;
@@ -44,8 +45,11 @@ export async function loadBatchModel(url: string, options: OpenStoreOptions = {}
     // One thread per worker process: the job's parallelism is its processes.
     model = await loadScoringModel(url, { storage: options, intraOpThreads: 1, interOpThreads: 1, executionProvider });
   } catch (error) {
+    // The loader's own codes where they say more than BAD_MODEL: a missing model, a file that
+    // differs from its checksum, a provider that cannot run here.
     if (error instanceof ServeError || error instanceof ModelError) {
-      throw new BatchScoringError(error.code === "EXECUTION_PROVIDER" ? "EXECUTION_PROVIDER" : "BAD_MODEL", (error as Error).message, { cause: error });
+      const code = error.code === "EXECUTION_PROVIDER" || error.code === "MODEL_NOT_FOUND" || error.code === "CHECKSUM_MISMATCH" ? error.code : "BAD_MODEL";
+      throw new BatchScoringError(code, (error as Error).message, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
     }
     throw error;
   }

@@ -26,7 +26,7 @@ bind=$work/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
 
 # 1. Node, onnxruntime-node, onnxruntime-gpu's Python package, the model.
 if [ -d "$bundle/common" ]; then
-  log "staging $bundle/common in $work"
+  log "staging ${bundle#"$repo"/}/common in $work"
   rm -rf "$work/node_modules" "$work/py" "$work/model" "$work/gl"
   mkdir -p "$work/bin" "$work/py" "$work/node_modules"
   xz -dc "$bundle/common/node.xz" > "$work/bin/node" && chmod +x "$work/bin/node"

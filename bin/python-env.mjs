@@ -45,7 +45,8 @@ function run(argv, what, opts = {}) {
 }
 
 function wantedHash() {
-  const version = run([basePython, "-c", "import sys; print(sys.version)"], "asking python3 for its version");
+  // The minor version and the interpreter: a patch update keeps the venv working, so it keeps it.
+  const version = run([basePython, "-c", "import sys; print(sys.version_info[:2], sys.executable)"], "asking python3 for its version");
   const requirements = readFileSync(path.join(requirementsDir, "requirements.txt"), "utf8");
   return createHash("sha256").update(version).update(requirements).digest("hex");
 }

@@ -5,6 +5,16 @@
 // protocol (shutdown_request) rather than by a signal (lib/notebook/kernel.ts).
 import type { ChildProcess } from "node:child_process";
 
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * How long a process gets to exit after its stop signal before it is killed (SIGKILL), unless its
  * caller says otherwise. 5 s: enough for Azurite to close its server and flush its metadata, and

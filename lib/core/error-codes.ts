@@ -41,8 +41,6 @@ export interface ErrorCodeInfo {
   readonly meaning: string;
   /** What to do next: the CLI prints it when the error carries no hint of its own. */
   readonly todo: string;
-  /** A synonym still thrown by code that is being changed elsewhere: the code that replaces it. */
-  readonly renameTo?: string;
 }
 
 export const ERROR_CODES = {

@@ -57,6 +57,7 @@ export {
   stopProcess,
   processExit,
   killWithParent,
+  processExists,
   DEFAULT_STOP_GRACE_MS,
   type ProcessEnd,
   type StopProcessOptions,

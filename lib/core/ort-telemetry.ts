@@ -4,7 +4,8 @@
 // a batch worker or a notebook of this toolkit should neither phone home from a customer's
 // cluster nor litter /tmp, so the toolkit opts out unless the user has decided otherwise:
 // ORT_DISABLE_TELEMETRY=0 keeps ONNX Runtime's default. The variable is read once, when the
-// first session is created, so this module is imported before onnxruntime-node is used.
+// first session is created (not at import), so core/index.ts imports this module: every lib
+// module that creates sessions imports core's index.
 if (process.env.ORT_DISABLE_TELEMETRY === undefined) process.env.ORT_DISABLE_TELEMETRY = "1";
 
 export {};

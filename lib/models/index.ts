@@ -16,7 +16,7 @@ export {
 export { hashData, type HashableData } from "./hash.js";
 export { standardScalerStep, imageInputStep, findImageStep, type StandardScalerStep, type ImageInputStep, type Preprocessing } from "./preprocessing.js";
 export { toolkitInfo, type ToolkitInfo } from "../core/index.js"; // saveModel records it in metadata.json
-export { ModelError } from "./errors.js";
+export { ModelError, type ModelErrorCode } from "./errors.js";
 export * from "./onnx/index.js";
 // The tfjs-free part, for scorers: file names, the metadata reader, checksummed reads.
-export { MODEL_FILES, readModelMetadata, readModelFile, verifyModelFile, type ModelFileName } from "./saved/index.js";
+export { MODEL_FILES, readModelMetadata, readModelFile } from "./saved/index.js";

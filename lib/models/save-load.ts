@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { openStore, toolkitInfo, type BlobStore, type OpenStoreOptions } from "../core/index.js";
+import { toolkitInfo, type BlobStore, type OpenStoreOptions } from "../core/index.js";
 import { ModelError } from "./errors.js";
 import {
   METADATA_SCHEMA_VERSION,
@@ -14,7 +14,7 @@ import {
 } from "./metadata.js";
 import { exportOnnx, type ExportOnnxOptions } from "./onnx/index.js";
 import { MODEL_FILES, fileChecksum, sha256Of, verifyModelFile } from "./saved/files.js";
-import { readModelMetadata } from "./saved/read.js";
+import { readModelMetadata, storeOf } from "./saved/read.js";
 
 export interface SavedModel {
   /** The location's URL. */
@@ -89,7 +89,7 @@ async function writeSavedModel(
   options: OpenStoreOptions,
   onnx: ExportOnnxOptions | undefined,
 ): Promise<SavedModel> {
-  const store = typeof target === "string" ? await openStore(target, options) : target;
+  const store = await storeOf(target, options);
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -114,7 +114,7 @@ async function writeSavedModel(
     [MODEL_FILES.topology, Buffer.from(JSON.stringify(modelJson), "utf8")],
   ];
   if (onnx) files.push([MODEL_FILES.onnx, exportOnnx(model, onnx)]);
-  const full = buildMetadata(model, metadata, weights, Object.fromEntries(files.map(([name, bytes]) => [name, fileChecksum(bytes)])));
+  const full = buildMetadata(model, metadata, Object.fromEntries(files.map(([name, bytes]) => [name, fileChecksum(bytes)])));
   // An older save's metadata.json goes first, so that no reader pairs it with the new files; the
   // new one comes last: a reader that finds metadata.json finds a complete model.
   if ((await store.size(MODEL_FILES.metadata)) !== undefined) await store.delete(MODEL_FILES.metadata);
@@ -130,7 +130,7 @@ async function writeSavedModel(
  * failure is a ModelError naming the file and what to do. The caller disposes the model.
  */
 export async function loadModel(source: string | BlobStore, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const store = typeof source === "string" ? await openStore(source, options) : source;
+  const store = await storeOf(source, options);
   const where = store.url;
   const topologyBytes = await store.get(MODEL_FILES.topology);
   if (topologyBytes === undefined) {
@@ -206,7 +206,7 @@ export async function loadModel(source: string | BlobStore, options: LoadModelOp
   return { model, metadata, url: where };
 }
 
-function buildMetadata(model: tf.LayersModel, input: ModelMetadataInput, weights: Uint8Array, files: Record<string, FileChecksum>): ModelMetadata {
+function buildMetadata(model: tf.LayersModel, input: ModelMetadataInput, files: Record<string, FileChecksum>): ModelMetadata {
   const inputs = (input.inputs ?? tensorSchemas(model.inputs, model.inputNames)).map((s) => ({ ...s, shape: s.shape.slice() }));
   if (input.features) {
     const width = inputs[0].shape[inputs[0].shape.length - 1];
@@ -226,7 +226,7 @@ function buildMetadata(model: tf.LayersModel, input: ModelMetadataInput, weights
     createdAt: new Date().toISOString(),
     toolkit: { name: toolkit.name, version: toolkit.version },
     tfjsVersion: tf.version.tfjs,
-    weights: { files: [MODEL_FILES.weights], bytes: weights.byteLength, sha256: sha256Of(weights) },
+    weights: { files: [MODEL_FILES.weights], ...files[MODEL_FILES.weights] }, // hashed once, with the other files
     files,
   };
   if (input.task !== undefined) metadata.task = input.task;

@@ -9,9 +9,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import "../core/ort-telemetry.js"; // before onnxruntime-node: see there
 import * as ort from "onnxruntime-node";
-import { findPackage } from "../core/packages.js";
+import { findPackage } from "../core/index.js"; // core/index also opts out of ORT telemetry before any session
 import { ServeError } from "./errors.js";
 
 export const EXECUTION_PROVIDER_CHOICES = ["cpu", "cuda", "webgpu", "auto"] as const;

@@ -14,7 +14,7 @@
 export const MAX_INPUT_VALUE = 1e15;
 
 /** The largest finite float32. */
-export const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** The range, as messages and the document's descriptions say it. */
 export const INPUT_RANGE_TEXT = "-1e15 to 1e15";

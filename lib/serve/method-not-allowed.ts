@@ -16,14 +16,10 @@ export function methodNotAllowedHook(allowedMethods: (path: string) => string[])
   };
 }
 
-/** The not-found handler: 405 with Allow for a known path, else 404. */
-export function notFoundHandler(allowedMethods: (path: string) => string[]) {
-  return (req: FastifyRequest, reply: FastifyReply) => {
-    const path = req.url.split("?")[0];
-    const allowed = allowedMethods(path);
-    if (allowed.length) {
-      return reply.code(405).header("allow", allowed.join(", ")).send({ error: `${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.` });
-    }
-    return reply.code(404).send({ error: `No route ${req.method} ${path}.` });
-  };
+/**
+ * The not-found handler: 404. (A known path with another method never gets here: the onRequest
+ * hook above runs for unmatched requests too and answers 405 first.)
+ */
+export function notFoundHandler(req: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send({ error: `No route ${req.method} ${req.url.split("?")[0]}.` });
 }

@@ -3,7 +3,6 @@
 // compiled. Free of tfjs (lib/models/saved, not lib/models' index), so a batch worker starts fast.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import "../core/ort-telemetry.js"; // before onnxruntime-node: see there
 import * as ort from "onnxruntime-node";
 import { openStore, parseStorageUrl, type OpenStoreOptions } from "../core/index.js";
 import { findImageStep, MODEL_FILES, readModelFile, readModelMetadata, type ImageInputStep, type ModelMetadata } from "../models/saved/index.js";

@@ -20,8 +20,7 @@ const errorBody: Schema = { type: "object", required: ["error"], properties: { e
 function instanceSchema(model: ScoringModel): Schema {
   const flat: Schema = { type: "array", items: finite, minItems: model.rowSize, maxItems: model.rowSize };
   if (model.rowShape.length === 1) return { ...flat, description: model.features ? `values in this order: ${model.features.join(", ")}` : undefined };
-  const nested = model.rowShape.reduceRight<Schema>((inner, size) => ({ type: "array", items: inner, minItems: size, maxItems: size }), finite);
-  return { oneOf: [flat, nested], description: `one input of shape [${model.rowShape.join(", ")}], flat (row-major) or nested` };
+  return { oneOf: [flat, nested(model.rowShape, finite)], description: `one input of shape [${model.rowShape.join(", ")}], flat (row-major) or nested` };
 }
 
 function scoreRequestSchema(model: ScoringModel, maxRows: number): Schema {
@@ -57,7 +56,7 @@ function scoreRequestSchema(model: ScoringModel, maxRows: number): Schema {
           type: "array",
           minItems: 1,
           maxItems: maxRows,
-          items: { type: "string", contentEncoding: "base64", description: `a PNG or JPEG of ${image.width}×${image.height} pixels, base64 (a data: URL too)` },
+          items: imageFileSchema(image),
         },
       },
     });
@@ -78,6 +77,11 @@ function predictionSchema(model: ScoringModel): Schema {
       outputs: { type: "array", items: { type: "number" }, description: "the raw output row when no labels fit it" },
     },
   };
+}
+
+/** One image file in a JSON body: base64 PNG or JPEG of the model's size. */
+function imageFileSchema(image: { width: number; height: number }): Schema {
+  return { type: "string", contentEncoding: "base64", description: `a PNG or JPEG of ${image.width}×${image.height} pixels, base64 (a data: URL too)` };
 }
 
 /** Nested arrays of `dims` around `leaf`: [2, 3] → 2 arrays of 3 leaves. */
@@ -110,50 +114,40 @@ function v2InferRequestSchema(model: ScoringModel, maxRows: number): Schema {
     }),
     [["BOOL"], { type: "boolean" }],
   ];
+  const tensor = (datatypes: string[], shape: Schema, data: Schema): Schema => ({
+    type: "object",
+    additionalProperties: false,
+    required: ["name", "shape", "datatype", "data"],
+    properties: { name, datatype: { type: "string", enum: datatypes }, shape, data, parameters },
+  });
   const tensors: Schema[] = [];
   for (const [datatypes, leaf] of leaves) {
     for (const dims of layouts) {
-      tensors.push({
-        type: "object",
-        additionalProperties: false,
-        required: ["name", "shape", "datatype", "data"],
-        properties: {
-          name,
-          datatype: { type: "string", enum: datatypes },
-          shape: { type: "array", prefixItems: [rows, ...dims.map((d) => ({ type: "integer", const: d }))], minItems: dims.length + 1, items: false },
-          data: {
-            description: `shape[0] × ${dims.reduce((a, b) => a * b, 1)} values, flat (row-major) or nested as the shape`,
-            anyOf: [
-              { type: "array", items: leaf, minItems: model.rowSize, maxItems: model.rowSize * maxRows },
-              { type: "array", items: nested(dims, leaf), minItems: 1, maxItems: maxRows },
-            ],
-          },
-          parameters,
-        },
-      });
+      const shape = { type: "array", prefixItems: [rows, ...dims.map((d) => ({ type: "integer", const: d }))], minItems: dims.length + 1, items: false };
+      tensors.push(
+        tensor(datatypes, shape, {
+          description: `shape[0] × ${dims.reduce((a, b) => a * b, 1)} values, flat (row-major) or nested as the shape`,
+          anyOf: [
+            { type: "array", items: leaf, minItems: model.rowSize, maxItems: model.rowSize * maxRows },
+            { type: "array", items: nested(dims, leaf), minItems: 1, maxItems: maxRows },
+          ],
+        }),
+      );
     }
   }
   const image = model.image;
   if (image) {
-    const file: Schema = { type: "string", contentEncoding: "base64", description: `a PNG or JPEG of ${image.width}×${image.height} pixels, base64 (a data: URL too)` };
-    tensors.push({
-      type: "object",
-      additionalProperties: false,
-      required: ["name", "shape", "datatype", "data"],
-      properties: {
-        name,
-        datatype: { type: "string", enum: ["BYTES"] },
-        shape: { type: "array", prefixItems: [rows, { type: "integer", const: 1 }], minItems: 1, maxItems: 2, items: false, description: "[N] or [N, 1]: one image file each" },
-        data: {
-          description: "shape[0] image files",
-          anyOf: [
-            { type: "array", items: file, minItems: 1, maxItems: maxRows },
-            { type: "array", items: { type: "array", items: file, minItems: 1, maxItems: 1 }, minItems: 1, maxItems: maxRows },
-          ],
-        },
-        parameters,
-      },
-    });
+    const file = imageFileSchema(image);
+    const shape = { type: "array", prefixItems: [rows, { type: "integer", const: 1 }], minItems: 1, maxItems: 2, items: false, description: "[N] or [N, 1]: one image file each" };
+    tensors.push(
+      tensor(["BYTES"], shape, {
+        description: "shape[0] image files",
+        anyOf: [
+          { type: "array", items: file, minItems: 1, maxItems: maxRows },
+          { type: "array", items: { type: "array", items: file, minItems: 1, maxItems: 1 }, minItems: 1, maxItems: maxRows },
+        ],
+      }),
+    );
   }
   return {
     type: "object",

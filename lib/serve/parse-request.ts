@@ -11,7 +11,7 @@ export interface ParsedRows {
 
 const bad = (message: string) => new RequestError(400, message);
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

@@ -2,13 +2,11 @@
 // a non-finite output as a prediction (a 500 NON_FINITE_PREDICTION, counted in /metrics).
 import { RequestError, ServeError } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
-import type { ScoringModel } from "./model.js";
 import type { ParsedRows } from "./parse-request.js";
 import type { ScoringState } from "./scoring-state.js";
 
 /** The model's outputs for a request's rows: `width` values per row. */
 export interface ScoredRows {
-  model: ScoringModel;
   data: Float32Array;
   width: number;
 }
@@ -31,7 +29,7 @@ export async function scoreRows(state: ScoringState, metrics: ServerMetrics, par
     throw e;
   }
   checkFinite(out, parsed.rows, metrics);
-  return { model: m, ...out };
+  return out;
 }
 
 /**

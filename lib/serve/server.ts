@@ -29,7 +29,7 @@ export interface ScoringHandle {
   isReady(): boolean;
   stats(): BatcherStats;
   metrics: ServerMetrics;
-  options: Required<Omit<ScoringServerOptions, "apiKey" | "logger" | "intraOpThreads" | "storage" | "executionProvider">>;
+  options: ResolvedServerOptions;
 }
 
 export type ScoringServer = FastifyInstance & { scoring: ScoringHandle };
@@ -65,7 +65,7 @@ function addHooks(ctx: ScoringContext, apiKey: string | undefined): void {
   app.addHook("onResponse", requestMetricsHook(metrics));
   addShutdownHooks(app, state);
   app.setErrorHandler(scoringErrorHandler(ctx.opts.bodyLimit));
-  app.setNotFoundHandler(notFoundHandler(allowedMethods));
+  app.setNotFoundHandler(notFoundHandler);
 }
 
 /**

@@ -7,10 +7,9 @@
 import { RequestError } from "./errors.js";
 import { inInputRange, outOfRangeMessage } from "./input-range.js";
 import type { ScoringModel } from "./model.js";
-import { decodeBase64, decodeImages, describeValue, type ParsedRows } from "./parse-request.js";
+import { decodeBase64, decodeImages, describeValue, isPlainObject, type ParsedRows } from "./parse-request.js";
 
 const bad = (message: string) => new RequestError(400, message);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Inclusive ranges of the integer datatypes (INT64/UINT64 as far as JSON numbers reach; every
@@ -59,7 +58,7 @@ function onlyFields(o: Record<string, unknown>, fields: string[], where: string)
 /** `parameters`, when present: an object of strings, numbers and booleans (the protocol's $parameters). */
 function checkParameters(p: unknown, where: string): void {
   if (p === undefined) return;
-  if (!isObject(p)) throw bad(`${where} must be an object, not ${describeValue(p)}.`);
+  if (!isPlainObject(p)) throw bad(`${where} must be an object, not ${describeValue(p)}.`);
   for (const [key, v] of Object.entries(p)) {
     if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") throw bad(`${where}.${key} must be a string, a number or a boolean, not ${describeValue(v)}.`);
   }
@@ -67,14 +66,14 @@ function checkParameters(p: unknown, where: string): void {
 
 /** Checks a V2 infer body and returns its rows. */
 export async function parseV2Infer(body: unknown, model: ScoringModel, maxRows: number): Promise<ParsedRows & { id?: string }> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw bad('The body must be a JSON object: { "inputs": [{ "name", "shape", "datatype", "data" }] }.');
-  const b = body as Record<string, unknown>;
+  if (!isPlainObject(body)) throw bad('The body must be a JSON object: { "inputs": [{ "name", "shape", "datatype", "data" }] }.');
+  const b = body;
   onlyFields(b, REQUEST_FIELDS, "The body");
   if (b.id !== undefined && typeof b.id !== "string") throw bad('"id" must be a string.');
   checkParameters(b.parameters, '"parameters"');
   if (!Array.isArray(b.inputs) || b.inputs.length !== 1) throw bad(`"inputs" must be an array of exactly one tensor (the model's input "${model.inputName}").`);
   const t = b.inputs[0] as Record<string, unknown>;
-  if (!isObject(t)) throw bad("inputs[0] must be an object with name, shape, datatype and data.");
+  if (!isPlainObject(t)) throw bad("inputs[0] must be an object with name, shape, datatype and data.");
   onlyFields(t, TENSOR_FIELDS, "inputs[0]");
   checkParameters(t.parameters, "inputs[0].parameters");
   const names = [model.inputName, model.metadata.inputs[0].name];
@@ -82,7 +81,7 @@ export async function parseV2Infer(body: unknown, model: ScoringModel, maxRows: 
   if (b.outputs !== undefined) {
     if (!Array.isArray(b.outputs)) throw bad('"outputs" must be an array.');
     b.outputs.forEach((o: unknown, i) => {
-      if (!isObject(o)) throw bad(`outputs[${i}] must be an object { "name": "${model.outputName}" }, not ${describeValue(o)}.`);
+      if (!isPlainObject(o)) throw bad(`outputs[${i}] must be an object { "name": "${model.outputName}" }, not ${describeValue(o)}.`);
       onlyFields(o, OUTPUT_FIELDS, `outputs[${i}]`);
       if (o.name !== model.outputName) throw bad(`outputs[${i}].name must be "${model.outputName}", not ${JSON.stringify(o.name)}.`);
       checkParameters(o.parameters, `outputs[${i}].parameters`);

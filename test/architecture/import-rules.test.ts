@@ -27,9 +27,6 @@ const KNOWN_TODAY: readonly string[] = [
   // Past another folder's index.ts. (serve/ reads models/ through models/saved/index.ts, its
   // tfjs-free surface.) For the core/ ones no reason shows (core/index.ts loads no heavy package).
   "lib/cli/serve.ts → lib/core/config.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/execution-providers.ts → lib/core/ort-telemetry.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/execution-providers.ts → lib/core/packages.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
-  "lib/serve/model.ts → lib/core/ort-telemetry.ts (lib-folder-only-through-index)", // to be removed by issue 9 §2
 ];
 
 interface Finding {

@@ -30,10 +30,7 @@ export function renderErrorTables(): string {
     "",
     "| Code | Exit | Thrown by | Meaning | What to do |",
     "| --- | --- | --- | --- | --- |",
-    ...rows.map(([code, info]) => {
-      const renamed = info.renameTo ? ` (to be renamed \`${info.renameTo}\`)` : "";
-      return `| \`${code}\`${renamed} | ${info.exit} | ${info.by.join(", ")} | ${cell(info.meaning)} | ${cell(info.todo)} |`;
-    }),
+    ...rows.map(([code, info]) => `| \`${code}\` | ${info.exit} | ${info.by.join(", ")} | ${cell(info.meaning)} | ${cell(info.todo)} |`),
   ];
   return lines.join("\n");
 }

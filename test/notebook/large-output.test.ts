@@ -2,11 +2,11 @@
 // toolkit starts tslab (directly, and the kernelspec's bin/tslab-kernel.mjs); and a cell whose end
 // of output the kernel never confirms (no iopub idle) fails, with a message that says what to do.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readNotebook, runNotebook, type CellResult, type NotebookResult, type RunEvent } from "../../lib/notebook/index.js";
+import { tempDir } from "../support/temp.js";
 
 const fixture = (name: string) => path.join("test/notebook/fixtures", `${name}.ipynb`);
 const stdout = (c: CellResult) =>
@@ -21,7 +21,7 @@ function firstGap(text: string, prefix: string, count: number): number {
 
 let tmp: string;
 beforeAll(() => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), "cai-output-"));
+  tmp = tempDir("cai-output-");
   // The installed kernelspec's launcher, and the same launcher with a kernel that loses one idle.
   const launcher = path.resolve("bin/tslab-kernel.mjs");
   const spec = (name: string, preload: string[]) => {
@@ -32,7 +32,6 @@ beforeAll(() => {
   spec("custom-ai-tslab", []);
   spec("custom-ai-drops-idle", ["--require", path.resolve("test/notebook/fixtures/drop-idle.cjs")]);
 });
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** When (performance.now()) the runner saw each cell's first output, and the cell's end. */
 function cellClock() {
@@ -137,8 +136,7 @@ describe("a cell whose idle never arrives", () => {
       execFile(
         process.execPath,
         ["bin/custom-ai.mjs", "notebooks", "run", fixture("drops-idle"), "--out", out, "--output-grace", "0.5"],
-        // TMPDIR: tsx keeps its compile cache there; this file's folder is removed afterwards.
-        { env: { ...process.env, CI: "1", JUPYTER_PATH: tmp, TMPDIR: tmp } },
+        { env: { ...process.env, CI: "1", JUPYTER_PATH: tmp } },
         (err, stdout) => resolve({ code: err ? Number(err.code) : 0, stdout }),
       ),
     );

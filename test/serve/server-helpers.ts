@@ -1,9 +1,9 @@
 // A tiny tabular classifier saved as the server expects it: model.onnx + metadata.json (+ tfjs files).
-import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { saveServableModel, standardScalerStep } from "../../lib/models/index.js";
+import { fileChecksum } from "../../lib/models/saved/files.js";
 import { tempDir } from "../support/temp.js";
 
 export const FEATURES = ["age", "income", "score", "tenure"];
@@ -62,6 +62,6 @@ export function editMetadata(dir: string, edit: (metadata: { files?: Record<stri
 export function recordChecksum(dir: string, file: string): void {
   const bytes = readFileSync(path.join(dir, file));
   editMetadata(dir, (m) => {
-    m.files = { ...m.files, [file]: { bytes: bytes.byteLength, sha256: `sha256:${createHash("sha256").update(bytes).digest("hex")}` } };
+    m.files = { ...m.files, [file]: fileChecksum(bytes) };
   });
 }

@@ -108,7 +108,6 @@ describe("fitModel", { timeout: 60_000 }, () => {
       },
       onEpochEnd: (logs, stats) => {
         events.push(`end ${logs.epoch}: ${stats.samples} samples`);
-        expect(stats.ms).toBeGreaterThanOrEqual(1);
         // As the distributed worker replaces them with the ranks' average: the next epoch starts from these.
         const zeros = model.getWeights().map((w) => tf.zerosLike(w));
         model.setWeights(zeros);

@@ -13,9 +13,6 @@ import type { FileChecksum, ModelMetadata } from "../metadata.js";
  */
 export const MODEL_FILES = { topology: "model.json", weights: "weights.bin", onnx: "model.onnx", metadata: "metadata.json" } as const;
 
-/** A file name of MODEL_FILES. */
-export type ModelFileName = (typeof MODEL_FILES)[keyof typeof MODEL_FILES];
-
 /** `sha256:<hex>` of some bytes: the form metadata.json records. */
 export function sha256Of(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;

@@ -4,7 +4,8 @@ import { ModelError } from "../errors.js";
 import { validateMetadata, type ModelMetadata } from "../metadata.js";
 import { MODEL_FILES, verifyModelFile } from "./files.js";
 
-async function storeOf(location: string | BlobStore, options: OpenStoreOptions): Promise<BlobStore> {
+/** The store at a location, or the store itself. */
+export async function storeOf(location: string | BlobStore, options: OpenStoreOptions): Promise<BlobStore> {
   return typeof location === "string" ? openStore(location, options) : location;
 }
 

@@ -5,7 +5,7 @@ import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } f
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { FileStore, type BlobStore } from "../../core/index.js";
+import { FileStore, processExists, type BlobStore } from "../../core/index.js";
 import { BATCH_LAYOUT, resultKey, type Partition } from "./layout.js";
 
 /** A fresh temporary file for a partition's results; removes those a killed attempt left. */
@@ -33,7 +33,7 @@ function processTempDir(): string {
   const parent = os.tmpdir();
   for (const name of readdirSync(parent)) {
     const pid = name.startsWith(TEMP_PREFIX) ? Number(name.slice(TEMP_PREFIX.length)) : NaN;
-    if (Number.isInteger(pid) && !isAlive(pid)) rmSync(path.join(parent, name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && !processExists(pid)) rmSync(path.join(parent, name), { recursive: true, force: true });
   }
   const dir = path.join(parent, `${TEMP_PREFIX}${process.pid}`);
   mkdirSync(dir, { recursive: true });
@@ -79,15 +79,5 @@ export async function commitResultFile(output: BlobStore, tmp: string, partition
   } else {
     await output.putStream(resultKey(partition), createReadStream(tmp)); // staged blocks, one commit: whole or nothing
     await rm(tmp, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -90,9 +90,9 @@ export function batchWorkerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): 
     if (!value) throw new BatchScoringError("BAD_CONFIG", `The batch worker needs ${name}; runBatchScoring (lib/serve/batch) sets it, as must the Job's pod spec.`);
     return value;
   };
-  const int = (name: string, min: number, fallback?: number) => {
+  const int = (name: string, min: number) => {
     const text = env[name]?.trim();
-    if (!text) return fallback;
+    if (!text) return undefined;
     const value = Number(text);
     if (!Number.isInteger(value) || value < min) throw new BatchScoringError("BAD_CONFIG", `${name} must be a whole number ≥ ${min}, not ${JSON.stringify(text)}.`);
     return value;

@@ -6,3 +6,4 @@ export { JOB_ENV, readJobEnv, jobEnv, type JobEnv, type ReadJobEnvOptions } from
 export { runLocalJob, describeFailures, type LocalJobOptions, type LocalJobResult, type LocalJobProgress, type WorkerExit } from "./local-job.js";
 export { runWorkerMain } from "./worker-main.js";
 export { JobError, type JobErrorCode } from "./errors.js";
+export { ENTRYPOINTS, CONTAINER_WORKDIR, type EntrypointName } from "./entrypoints.js";

@@ -2,7 +2,7 @@
 // JOB_COMPLETION_INDEX=0..N-1 (lib/jobs: the contract of the Kubernetes Indexed Job that runs it on AKS).
 import path from "node:path";
 import { getJson, openStore, STORAGE_CONNECTION_STRING_ENV } from "../../core/index.js";
-import { describeFailures, runLocalJob } from "../../jobs/index.js";
+import { describeFailures, ENTRYPOINTS, runLocalJob } from "../../jobs/index.js";
 import { describeExecutionProvider, type ExecutionProviderChoice, type ExecutionProviderName } from "../execution-providers.js";
 import { BatchScoringError } from "./errors.js";
 import { planBatchJob } from "./job.js";
@@ -13,7 +13,8 @@ import { createBatchProgress } from "./progress.js";
 import { BATCH_ENV, PROGRESS_PREFIX } from "./worker.js";
 
 /** The worker entrypoint, relative to the project root. */
-export const BATCH_WORKER_ENTRY = "lib/serve/batch/worker-main.ts";
+/** The batch worker entrypoint (the batch image's, too: lib/jobs ENTRYPOINTS). */
+export const BATCH_WORKER_ENTRY = ENTRYPOINTS.batchWorker[2];
 
 export interface BatchScoringOptions {
   /** A folder or Blob prefix with model.onnx and metadata.json. */

@@ -1,12 +1,13 @@
 import { openStore, type BlobStore } from "../../core/index.js";
 import { newRunId, resolveWorkerConfig, workerEnv, type FaultSpec, type SweepGrid, type WorkerConfigInput } from "./config.js";
 import { DistributedTrainingError } from "./errors.js";
-import { describeFailures, runLocalJob, type LocalJobOptions, type LocalJobResult } from "../../jobs/index.js";
+import { describeFailures, ENTRYPOINTS, runLocalJob, type LocalJobOptions, type LocalJobResult } from "../../jobs/index.js";
 import { collectSweep, sweepConfigs, type SweepSummary } from "./sweep.js";
 import { readRunResult, type RunResult } from "./worker.js";
 
 /** The training worker entrypoint, relative to the project root: the command of the Job's pods too. */
-export const TRAINING_WORKER_ENTRY = "lib/train/distributed/worker-main.ts";
+/** The training worker entrypoint (the training image's, too: lib/jobs ENTRYPOINTS). */
+export const TRAINING_WORKER_ENTRY = ENTRYPOINTS.trainWorker[2];
 
 export interface LocalRunOptions {
   /** Root of the run's storage: a folder, or an Azure Blob / Azurite URL (azurite.containerUrl("training")). */

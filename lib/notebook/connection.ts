@@ -63,8 +63,7 @@ const DIR_PREFIX = "cai-k-";
  * Removes the connection folders of runners that died without cleaning up (SIGKILL, a crash):
  * the folder names carry the owner's pid.
  */
-function sweepOrphans(): void {
-  const tmp = os.tmpdir();
+function sweepOrphans(tmp: string): void {
   for (const name of readdirSync(tmp)) {
     const pid = name.startsWith(DIR_PREFIX) ? Number(name.slice(DIR_PREFIX.length).split("-")[0]) : NaN;
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processExists(pid)) rmSync(path.join(tmp, name), { recursive: true, force: true });
@@ -80,13 +79,27 @@ function processExists(pid: number): boolean {
   }
 }
 
+// A Unix socket's path holds at most 107 bytes (sun_path); a longer one fails with "File name too
+// long". The folder name adds `/cai-k-<pid>-XXXXXX/k:5` (~30 bytes) to the temp folder's path.
+const MAX_SOCKET_PATH = 107;
+
+/** Where ipc sockets go: the temp folder, or /tmp when the temp folder's path is too long for a socket. */
+function ipcBase(): string {
+  const longest = (base: string) => Buffer.byteLength(path.join(base, `${DIR_PREFIX}${process.pid}-XXXXXX`, "k:5"));
+  const tmp = os.tmpdir();
+  if (longest(tmp) <= MAX_SOCKET_PATH || process.platform === "win32") return tmp;
+  if (longest("/tmp") <= MAX_SOCKET_PATH) return "/tmp";
+  return tmp;
+}
+
 /**
  * Writes a connection file into a fresh private folder. With "ipc" the sockets are files in that
  * folder, so two kernels can never collide; with "tcp" the ports are free loopback ports.
  */
 export async function createConnection(kernelName: string, transport: "tcp" | "ipc"): Promise<{ info: ConnectionInfo; dir: string; file: string }> {
-  sweepOrphans();
-  const dir = mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+  const base = transport === "ipc" ? ipcBase() : os.tmpdir();
+  sweepOrphans(base);
+  const dir = mkdtempSync(path.join(base, `${DIR_PREFIX}${process.pid}-`));
   const [shell, iopub, stdin, control, hb] = transport === "ipc" ? [1, 2, 3, 4, 5] : await freshPorts(5);
   const info: ConnectionInfo = {
     transport,

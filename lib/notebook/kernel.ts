@@ -14,6 +14,9 @@ export interface KernelStartOptions {
   env?: NodeJS.ProcessEnv;
   /** How long the kernel may take to answer its first kernel_info_request. */
   startTimeoutMs?: number;
+  /** Stops the start: the kernel is killed and start() rejects with ABORTED. */
+  abortSignal?: AbortSignal;
+  /** @deprecated Use `abortSignal` (the Azure SDK's name); still honoured. */
   signal?: AbortSignal;
 }
 
@@ -93,9 +96,10 @@ export class Kernel {
     });
     child.once("error", (e) => (spawnError = e));
     const kernel = new Kernel(spec, child, info, dir);
-    kernel.connect();
     try {
-      await kernel.waitReady(options.startTimeoutMs ?? 60_000, options.signal, () => spawnError);
+      // Inside the try: a connect that throws must not leave the kernel process running.
+      kernel.connect();
+      await kernel.waitReady(options.startTimeoutMs ?? 60_000, options.abortSignal ?? options.signal, () => spawnError);
     } catch (e) {
       kernel.kill();
       await kernel.close();

@@ -48,7 +48,7 @@ function run(entry: string[], args: string[], env: NodeJS.ProcessEnv = {}): Proc
       new Promise((resolve, reject) => {
         const check = () => {
           if (re.test(err) || re.test(out)) return resolve();
-          if (child.exitCode !== null) return reject(new Error(`exited ${child.exitCode} before ${re}: ${err}`));
+          if (child.exitCode !== null) return reject(new Error(`exited ${child.exitCode} before ${re}:\n${err}\n${out}`));
           setTimeout(check, 50);
         };
         check();

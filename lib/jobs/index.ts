@@ -7,3 +7,4 @@ export { runLocalJob, describeFailures, type LocalJobOptions, type LocalJobResul
 export { runWorkerMain } from "./worker-main.js";
 export { JobError, type JobErrorCode } from "./errors.js";
 export { ENTRYPOINTS, CONTAINER_WORKDIR, type EntrypointName } from "./entrypoints.js";
+export { BATCH_ENV, TRAIN_WORKER_ENV } from "./worker-env.js";

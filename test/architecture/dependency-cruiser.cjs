@@ -43,6 +43,41 @@ module.exports = {
       to: { path: "^lib/(train|serve)/" },
     },
     {
+      name: "spark-imports-core-and-saved-models-only",
+      comment: "spark/ submits jobs: it imports core/ and models/saved/ (the model's files), never train/ or serve/.",
+      severity: "error",
+      from: { path: "^lib/spark/" },
+      to: { path: "^lib/", pathNot: ["^lib/spark/", "^lib/core/", "^lib/models/saved/"] },
+    },
+    {
+      name: "jobs-imports-core-only",
+      comment: "jobs/ is the Indexed Job contract shared by training, scoring and k8s/: it imports core/ only.",
+      severity: "error",
+      from: { path: "^lib/jobs/" },
+      to: { path: "^lib/", pathNot: ["^lib/jobs/", "^lib/core/"] },
+    },
+    {
+      name: "k8s-imports-no-train-serve-or-data",
+      comment: "k8s/ writes manifests and applies them: it imports core/, jobs/ and models/saved/, never the trainer or the server.",
+      severity: "error",
+      from: { path: "^lib/k8s/" },
+      to: { path: "^lib/", pathNot: ["^lib/k8s/", "^lib/core/", "^lib/jobs/", "^lib/models/saved/"] },
+    },
+    {
+      name: "azure-imports-core-jobs-and-k8s-only",
+      comment: "azure/ provisions compute: it imports core/, jobs/ and k8s/ (the device plugin, the triggers' Jobs), never the trainer or the server.",
+      severity: "error",
+      from: { path: "^lib/azure/" },
+      to: { path: "^lib/", pathNot: ["^lib/azure/", "^lib/core/", "^lib/jobs/", "^lib/k8s/"] },
+    },
+    {
+      name: "platforms-imports-core-only",
+      comment: "platforms/ decides; it imports core/ only.",
+      severity: "error",
+      from: { path: "^lib/platforms/" },
+      to: { path: "^lib/", pathNot: ["^lib/platforms/", "^lib/core/"] },
+    },
+    {
       name: "lib-folder-only-through-index",
       comment:
         "A lib folder is used from another lib folder only through its public surface: an index.ts " +

@@ -94,6 +94,8 @@ describe("import rules (dependency-cruiser)", () => {
       "lib/core/a.ts:1 → lib/core/b.ts (no-cycles: lib/core/a.ts → lib/core/b.ts → lib/core/a.ts)",
       "lib/core/uses-data.ts:1 → lib/data/index.ts (core-imports-no-lib-folder)",
       "lib/data/deep.ts:1 → lib/core/a.ts (lib-folder-only-through-index)",
+      "lib/jobs/index.ts:2 → lib/serve/index.ts (jobs-imports-core-only)",
+      "lib/k8s/index.ts:2 → lib/train/index.ts (k8s-imports-no-train-serve-or-data)",
       // `import type` counts for the folder rules (a folder copied out alone must still compile)…
       "lib/models/index.ts:1 → lib/serve/index.ts (models-imports-no-train-or-serve)",
       "lib/notebook/index.ts:1 → lib/core/index.ts (notebook-imports-no-lib-folder)",

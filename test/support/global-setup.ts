@@ -1,6 +1,8 @@
 // Runs once around the whole suite (vitest globalSetup):
 // - creates the project's Python environment before any test needs it (once; then reused), so a
 //   fresh clone's `npm test` installs its own peers and no test skips for want of one;
+// - builds the local Kubernetes control plane's binaries (test/support/k8s-build.ts; once, ~7 min
+//   cold on 2 cores; then a hash check), so test files only start clusters;
 // - gives the run a temp folder of its own (TMPDIR, inherited by every worker, server, kernel and
 //   job the tests start) and fails the run if anything is left in it at the end: every test,
 //   notebook and command must remove what it created, also when it fails.
@@ -9,11 +11,13 @@ import os from "node:os";
 import path from "node:path";
 // @ts-expect-error -- plain ESM script without type declarations
 import { ensurePythonEnv } from "../../bin/python-env.mjs";
+import { ensureLocalKubernetes } from "./k8s-build.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
-export default function setup(): () => void {
+export default async function setup(): Promise<() => void> {
   ensurePythonEnv((line: string) => console.log(line));
+  await ensureLocalKubernetes(); // binaries only (no cluster): a cold build outlasts any test timeout
   const tmp = path.join(root, ".cache", "tmp", `test-run-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

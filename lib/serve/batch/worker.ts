@@ -8,7 +8,7 @@
 // results overwritten. A killed worker therefore leaves either nothing readers trust, or a whole
 // committed partition.
 import { copyValue, getJson, openRandomAccess, openStore, putJson, STORAGE_CONNECTION_STRING_ENV, type BlobStore } from "../../core/index.js";
-import { ResultWriter, resultHeader } from "./csv.js";
+import { ResultWriter, WriteBuffer, resultHeader } from "./csv.js";
 import { BatchScoringError } from "./errors.js";
 import {
   assignPartitions,
@@ -25,7 +25,7 @@ import { loadBatchModel } from "./model.js";
 import { commitResultFile, openResultFile } from "./commit.js";
 import { CorruptInput, readCsvBatches, readParquetBatches, type RowBatch } from "./readers.js";
 import { parseExecutionProvider, type ExecutionProviderChoice } from "../execution-providers.js";
-import { JobError, readJobEnv, type JobEnv } from "../../jobs/index.js";
+import { BATCH_ENV, JobError, readJobEnv, type JobEnv } from "../../jobs/index.js";
 
 function parseProvider(value: string): ExecutionProviderChoice {
   try {
@@ -35,22 +35,8 @@ function parseProvider(value: string): ExecutionProviderChoice {
   }
 }
 
-/**
- * The environment variables a batch worker reads (worker-main.ts) besides the job's own (JOB_ENV in
- * lib/jobs: JOB_COMPLETION_INDEX is its rank, WORLD_SIZE the number of workers).
- */
-export const BATCH_ENV = {
-  model: "CUSTOM_AI_BATCH_MODEL",
-  input: "CUSTOM_AI_BATCH_INPUT",
-  output: "CUSTOM_AI_BATCH_OUTPUT",
-  batchSize: "CUSTOM_AI_BATCH_SIZE",
-  /** Image models: image keys per partition (default: what the job recorded, else 500). */
-  imagesPerPartition: "CUSTOM_AI_BATCH_IMAGES_PER_PARTITION",
-  /** ONNX Runtime execution provider: cpu (default), cuda, webgpu or auto (execution-providers.ts). */
-  executionProvider: "CUSTOM_AI_BATCH_EXECUTION_PROVIDER",
-  /** Test hook: after scoring this many rows (in whole batches), print `paused pid=<pid>` and hang. */
-  pauseAfterRows: "CUSTOM_AI_BATCH_PAUSE_AFTER_ROWS",
-} as const;
+/** The environment variables a batch worker reads: defined in lib/jobs (worker-env.ts), beside the job contract the Kubernetes Job shares. */
+export { BATCH_ENV };
 
 /** The prefix of the progress lines a worker prints for runBatchScoring. */
 export const PROGRESS_PREFIX = "@batch-progress ";
@@ -183,19 +169,20 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
   const { input, output, model } = ctx;
   const base = { partition: partition.key, index: partition.index, worker: ctx.rank, pid: process.pid, startedAt: new Date(started).toISOString() };
   const file = await openResultFile(output, partition);
-  const write = file.write;
+  const out = new WriteBuffer(file.write);
   const writer = new ResultWriter(model.labels);
   const width = model.features.length;
   let rows = 0;
   try {
-    await write(resultHeader(model.labels));
+    await out.add(Buffer.from(resultHeader(model.labels)));
     for await (const batch of await openBatches(input, partition, model.features, ctx.batchSize)) {
       const n = batch.ids.length;
       const probs = await model.score(batch.raw.subarray(0, n * width), n);
-      await write(Buffer.from(writer.rows(batch.ids, probs, n))); // a copy: the writer reuses its buffer
+      await out.add(writer.rows(batch.ids, probs, n)); // copied in: the writer reuses its buffer
       rows += n;
       await ctx.onRows(n);
     }
+    await out.flush();
     await file.end();
   } catch (error) {
     await file.discard();

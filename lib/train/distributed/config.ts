@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
-import { STORAGE_CONNECTION_STRING_ENV } from "../../core/index.js";
-import { JOB_ENV, JobError, readJobEnv } from "../../jobs/index.js";
+import { JOB_ENV, JobError, readJobEnv, TRAIN_WORKER_ENV } from "../../jobs/index.js";
 import { DistributedTrainingError } from "./errors.js";
 
 /** The MLP each worker builds (binary classification: one sigmoid output). */
@@ -77,18 +76,10 @@ export interface WorkerConfig extends TrainSpec {
 }
 
 /**
- * Environment variables a training worker reads besides the job's own (JOB_ENV in lib/jobs:
- * JOB_COMPLETION_INDEX is its rank, WORLD_SIZE the number of workers). The Kubernetes Job sets the same ones.
+ * Environment variables a training worker reads besides the job's own (JOB_ENV): defined in lib/jobs
+ * (TRAIN_WORKER_ENV), beside the job contract the Kubernetes Job shares.
  */
-export const WORKER_ENV = {
-  runId: "CUSTOM_AI_RUN_ID",
-  storeUrl: "CUSTOM_AI_STORE_URL",
-  config: "CUSTOM_AI_TRAIN_CONFIG",
-  configFile: "CUSTOM_AI_TRAIN_CONFIG_FILE",
-  fault: "CUSTOM_AI_FAULT",
-  connectionString: STORAGE_CONNECTION_STRING_ENV,
-  backend: "CUSTOM_AI_BACKEND",
-} as const;
+export const WORKER_ENV = TRAIN_WORKER_ENV;
 
 export const DEFAULT_TRAIN_SPEC: TrainSpec = {
   dataset: { name: "synthetic-binary", options: { samples: 2000, features: 8 } },

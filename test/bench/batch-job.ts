@@ -1,8 +1,11 @@
 // Runs one batch job (ours or a peer) as a process tree and measures it: wall time from spawn to
-// exit, and memory from /proc every 100 ms — the RSS summed over the tree (the job's footprint)
-// and each process's own peak (VmHWM, the kernel's high-water mark, so no peak falls between samples).
+// exit, CPU time (user + system of the job and every process it waited for, from /usr/bin/time
+// where there is one: on a machine shared with other work it says what the job cost when wall
+// times only say how busy the machine was), and memory from /proc every 100 ms — the RSS summed
+// over the tree (the job's footprint) and each process's own peak (VmHWM, the kernel's
+// high-water mark, so no peak falls between samples).
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 export interface JobRun {
@@ -16,8 +19,13 @@ export interface JobRun {
   peakWorker: number;
   /** Processes seen in the tree. */
   processes: number;
+  /** CPU seconds (user + system) of the job's processes; undefined without /usr/bin/time. */
+  cpuS?: number;
   output: string;
 }
+
+const TIME = "/usr/bin/time";
+const CPU_MARK = "@job-cpu ";
 
 const PAGE = 4096;
 
@@ -45,15 +53,21 @@ function hwm(pid: number): number {
   }
 }
 
+const procsOf = (peaks: Map<number, number>) => peaks.keys();
+
 export function runJob(argv: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; stdin?: string }): Promise<JobRun> {
   return new Promise((resolve, reject) => {
+    const timed = existsSync(TIME);
+    const command = timed ? [TIME, "-f", `${CPU_MARK}%U %S`, ...argv] : argv;
     const t0 = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    // /usr/bin/time execs the command: the tree below it is the job's.
+    const child = spawn(command[0], command.slice(1), { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     if (options.stdin !== undefined) child.stdin.end(options.stdin);
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
     const peaks = new Map<number, number>();
+    const parentOf = new Map<number, number>();
     let peakRss = 0;
     const sample = () => {
       if (child.pid === undefined) return;
@@ -65,6 +79,7 @@ export function runJob(argv: string[], options: { cwd: string; env?: NodeJS.Proc
         const p = all.get(pid);
         if (!p) continue;
         sum += p.rss;
+        parentOf.set(pid, p.ppid);
         peaks.set(pid, Math.max(peaks.get(pid) ?? 0, hwm(pid), p.rss));
         for (const [c, cp] of all) if (cp.ppid === pid) queue.push(c);
       }
@@ -74,8 +89,18 @@ export function runJob(argv: string[], options: { cwd: string; env?: NodeJS.Proc
     child.once("error", (e) => (clearInterval(timer), reject(e)));
     child.once("close", (code) => {
       clearInterval(timer);
-      const workers = [...peaks].filter(([pid]) => pid !== child.pid).map(([, p]) => p);
-      resolve({ code, ms: performance.now() - t0, peakRss, peakProcess: Math.max(0, ...peaks.values()), peakWorker: Math.max(0, ...workers), processes: peaks.size, output });
+      // The job's own process is the one /usr/bin/time started (its only child), else the child.
+      const top = timed ? [...procsOf(peaks)].find((pid) => pid !== child.pid && parentOf.get(pid) === child.pid) : child.pid;
+      const workers = [...peaks].filter(([pid]) => pid !== child.pid && pid !== top).map(([, p]) => p);
+      const mark = output.lastIndexOf(CPU_MARK);
+      let cpuS: number | undefined;
+      if (mark >= 0) {
+        const [user, system] = output.slice(mark + CPU_MARK.length).split(/\s+/).map(Number);
+        cpuS = user + system;
+        output = output.slice(0, mark);
+      }
+      peaks.delete(child.pid!); // /usr/bin/time itself
+      resolve({ code, ms: performance.now() - t0, peakRss, peakProcess: Math.max(0, ...peaks.values()), peakWorker: Math.max(0, ...workers), processes: peaks.size, cpuS, output });
     });
   });
 }

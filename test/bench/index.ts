@@ -10,10 +10,11 @@ import { fileURLToPath } from "node:url";
 import { batchScoringSuite } from "./batch-scoring.bench.js";
 import { notebookRunnerSuite } from "./notebook-runner.bench.js";
 import { servingRealtimeSuite } from "./serving-realtime.bench.js";
+import { sparkBatchSuite } from "./spark-batch.bench.js";
 import { trainingSuite } from "./training.bench.js";
 import type { BenchSuite } from "./suite.js";
 
-const SUITES: BenchSuite[] = [notebookRunnerSuite, trainingSuite, servingRealtimeSuite, batchScoringSuite];
+const SUITES: BenchSuite[] = [notebookRunnerSuite, trainingSuite, servingRealtimeSuite, batchScoringSuite, sparkBatchSuite];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const wanted = process.argv.slice(2);

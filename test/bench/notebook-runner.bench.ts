@@ -1,6 +1,7 @@
 // Suite "notebook-runner": our headless runner against papermill on the same notebooks and the same
 // tslab kernel command. Wall time per notebook (kernel start included), ratio ours/papermill, and a
 // failure check on notebooks whose tslab cells fail. Goal: ours ≤ 0.5 × papermill on the suite.
+//   BENCH_NOTEBOOKS=a.ipynb,b.ipynb   time these instead of the tutorials (a quick run)
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,7 +28,10 @@ function reason(output: string): string {
   return (why ?? lines.slice(-3).join(" | ")).slice(0, 400);
 }
 
+/** The notebooks timed: BENCH_NOTEBOOKS (comma list of paths) for a quick run, else the tutorials and two fixtures. */
 function suiteNotebooks(root: string): string[] {
+  const chosen = process.env.BENCH_NOTEBOOKS?.split(",").map((s) => s.trim()).filter(Boolean);
+  if (chosen?.length) return chosen;
   const own = readdirSync(path.join(root, "notebooks")).filter((f) => f.endsWith(".ipynb")).sort();
   return [...own.map((f) => `notebooks/${f}`), `${FIXTURES}/outputs.ipynb`, `${FIXTURES}/slow.ipynb`];
 }

@@ -5,6 +5,7 @@ import type { Readable } from "node:stream";
 import { importPackage } from "../../core/index.js";
 import { parseNumberCell, splitCsvLine } from "./csv.js";
 import { BatchScoringError } from "./errors.js";
+import { flatColumns, loadHyparquetPages, readRowGroup, type ColumnValues, type ParquetMetadataLike } from "./parquet.js";
 
 /** A row or file the scorer cannot read (code CORRUPT_INPUT): its partition goes to quarantine. */
 export class CorruptInput extends BatchScoringError {
@@ -285,9 +286,9 @@ export async function loadHyparquet(): Promise<Hyparquet> {
 }
 
 /**
- * Parquet (snappy or uncompressed): one row group at a time, read column by column (hyparquet's
- * columnar scan: a FLOAT column arrives as one Float32Array, not an object per row), the model's
- * features (+ id) only.
+ * Parquet: one row group at a time, column by column, the model's features (+ id) only. Flat
+ * numeric columns go straight into typed arrays (parquet.ts); a file with other column types is
+ * read by hyparquet's columnar scan. Batches never span row groups.
  */
 export async function* readParquetBatches(file: AsyncBufferLike, features: string[], batchSize: number): AsyncGenerator<RowBatch> {
   const hp = await loadHyparquet();
@@ -300,6 +301,68 @@ export async function* readParquetBatches(file: AsyncBufferLike, features: strin
   const names = metadata.schema.slice(1).map((s) => s.name);
   featureIndices(names, features);
   const hasId = names.includes("id");
+  const pages = await loadHyparquetPages();
+  const flat = pages && (await flatColumns(metadata as unknown as ParquetMetadataLike, hasId ? [...features, "id"] : features, "id"));
+  if (!pages || !flat) {
+    yield* scanParquetBatches(file, features, batchSize, { hp, metadata, hasId });
+    return;
+  }
+  const width = features.length;
+  const raw = new Float32Array(batchSize * width);
+  let rowStart = 0;
+  for (let group = 0; group < metadata.row_groups.length; group++) {
+    const rows = Number(metadata.row_groups[group].num_rows);
+    const rowEnd = rowStart + rows;
+    let read: ColumnValues[];
+    try {
+      read = await readRowGroup(pages, file as Parameters<typeof readRowGroup>[1], metadata as unknown as ParquetMetadataLike, group, flat);
+    } catch (error) {
+      if (error instanceof CorruptInput) throw error;
+      throw new CorruptInput(`rows ${rowStart}–${rowEnd - 1} cannot be read (${(error as Error).message})`);
+    }
+    const ids = hasId ? (read[width].values as string[]) : undefined; // ids are read as text
+    for (let from = 0; from < rows; from += batchSize) {
+      const n = Math.min(batchSize, rows - from);
+      for (let c = 0; c < width; c++) {
+        const { values, nulls } = read[c];
+        const data = values as Float32Array;
+        for (let r = 0, o = c; r < n; r++, o += width) {
+          const value = data[from + r];
+          if (value - value !== 0) throw notNumber(rowStart + from + r, features[c], nulls?.[from + r] ? null : value); // NaN or ±Infinity
+          raw[o] = value;
+        }
+      }
+      let batchIds: string[];
+      if (ids) batchIds = ids.slice(from, from + n);
+      else {
+        batchIds = new Array(n);
+        for (let r = 0; r < n; r++) batchIds[r] = String(rowStart + from + r);
+      }
+      yield { ids: batchIds, raw };
+    }
+    rowStart = rowEnd;
+  }
+}
+
+/**
+ * Any Parquet file hyparquet reads, through its columnar scan (values as hyparquet decodes them):
+ * what readParquetBatches falls back to, and what its tests compare the typed-array path with.
+ */
+export async function* scanParquetBatches(
+  file: AsyncBufferLike,
+  features: string[],
+  batchSize: number,
+  known?: { hp: Hyparquet; metadata: ParquetMetadata; hasId: boolean },
+): AsyncGenerator<RowBatch> {
+  const hp = known?.hp ?? (await loadHyparquet());
+  let metadata: ParquetMetadata;
+  try {
+    metadata = known?.metadata ?? (await hp.parquetMetadataAsync(file));
+  } catch (error) {
+    throw new CorruptInput(`it is not a readable Parquet file (${(error as Error).message})`);
+  }
+  const hasId = known?.hasId ?? metadata.schema.slice(1).some((s) => s.name === "id");
+  featureIndices(metadata.schema.slice(1).map((s) => s.name), features);
   const width = features.length;
   const raw = new Float32Array(batchSize * width);
   let scan: Awaited<ReturnType<Hyparquet["parquetScan"]>>;

@@ -1,11 +1,14 @@
-// PNG and JPEG → the model's input values. Pure JavaScript (pngjs, jpeg-js): no native binary to
-// match the platform, and faster than sharp/libvips on the small images models here take (see
-// the closing note of issue 4). Decoding is synchronous: callers yield between images.
+// PNG and JPEG → the model's input values. No native binary to match the platform: the common
+// PNG (8-bit, not interlaced) is unfiltered here from the data Node's zlib inflated (png-fast.ts),
+// other PNGs go through pngjs, JPEGs through jpeg-js. Faster than sharp/libvips on the small
+// images models here take (see the closing note of issue 4). Decoding is synchronous: callers
+// yield between images.
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import type { ImageInputStep } from "../../models/saved/index.js";
 import { ImageInputError } from "./errors.js";
 import { checkPngData, readImageHeader } from "./header.js";
+import { fastPng, pngToValues, unfilter } from "./png-fast.js";
 
 /** Writes one image's model values (height × width × channels, NHWC) into `out` at `offset`; throws ImageInputError. */
 export type ImageDecoder = (bytes: Uint8Array, out: Float32Array, offset: number) => void;
@@ -14,6 +17,8 @@ export type ImageDecoder = (bytes: Uint8Array, out: Float32Array, offset: number
 const R = 0.299;
 const G = 0.587;
 const B = 0.114;
+const LUMA = [R, G, B] as const;
+const PNG_BPP: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
 /** A decoder for `step`'s images; `model` names the model in "is 32×30; model "x" takes 28×28". */
 export function createImageDecoder(step: ImageInputStep, model: string): ImageDecoder {
@@ -28,10 +33,19 @@ export function createImageDecoder(step: ImageInputStep, model: string): ImageDe
         `is ${header.width}×${header.height}; model "${model}" takes ${width}×${height} (resize it first: the scorer does not resize)`,
       );
     }
-    const rgba = header.format === "png" ? decodePng(bytes, width, height) : decodeJpeg(bytes, pixels);
-    if (rgba.length < pixels * 4) throw new ImageInputError("corrupt", `is a corrupt ${header.format.toUpperCase()} (it decoded to too few pixels)`);
+    let rgba: Uint8Array;
+    let step = 4; // bytes per pixel of the decoded data: RGBA from pngjs, RGB from jpeg-js
+    if (header.format === "png") {
+      const inflated = checkPngData(bytes, width, height);
+      if (fastPng(bytes) && unfilter(inflated, width, height, PNG_BPP[bytes[25]])) {
+        pngToValues(inflated, width, height, bytes[25], channels, scale, offset0, out, offset, LUMA);
+        return;
+      }
+      rgba = decodePng(bytes);
+    } else (rgba = decodeJpeg(bytes, pixels)), (step = 3);
+    if (rgba.length < pixels * step) throw new ImageInputError("corrupt", `is a corrupt ${header.format.toUpperCase()} (it decoded to too few pixels)`);
     if (channels === 1) {
-      for (let p = 0, i = 0; p < pixels; p++, i += 4) {
+      for (let p = 0, i = 0; p < pixels; p++, i += step) {
         const r = rgba[i];
         const g = rgba[i + 1];
         const b = rgba[i + 2];
@@ -39,7 +53,7 @@ export function createImageDecoder(step: ImageInputStep, model: string): ImageDe
         out[offset + p] = grey * scale + offset0;
       }
     } else {
-      for (let p = 0, i = 0, o = offset; p < pixels; p++, i += 4, o += 3) {
+      for (let p = 0, i = 0, o = offset; p < pixels; p++, i += step, o += 3) {
         out[o] = rgba[i] * scale + offset0;
         out[o + 1] = rgba[i + 1] * scale + offset0;
         out[o + 2] = rgba[i + 2] * scale + offset0;
@@ -48,9 +62,9 @@ export function createImageDecoder(step: ImageInputStep, model: string): ImageDe
   };
 }
 
-function decodePng(bytes: Uint8Array, width: number, height: number): Uint8Array {
+/** Any other PNG (palette, 1–16-bit, interlaced), already checked by checkPngData. */
+function decodePng(bytes: Uint8Array): Uint8Array {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  checkPngData(bytes, width, height);
   try {
     // 8-bit RGBA whatever the file holds (grey, palette, 16-bit are converted by pngjs).
     return PNG.sync.read(buffer).data;
@@ -63,7 +77,7 @@ function decodeJpeg(bytes: Uint8Array, pixels: number): Uint8Array {
   try {
     return jpeg.decode(bytes, {
       useTArray: true,
-      formatAsRGBA: true,
+      formatAsRGBA: false, // RGB: the alpha byte it would add is never read
       tolerantDecoding: false,
       // The size was checked from the header; these bound jpeg-js's own allocations as well.
       maxResolutionInMP: Math.ceil(pixels / 1e6) + 1,

@@ -38,6 +38,10 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
 }
 
 const u32 = (b: Uint8Array, at: number) => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+/** Chunk types as the big-endian numbers u32 reads (no string per chunk). */
+const chunkType = (name: string) => u32(Buffer.from(name, "latin1"), 0);
+const IEND = chunkType("IEND");
+const IDAT = chunkType("IDAT");
 
 function pngHeader(b: Uint8Array): ImageHeader {
   const corrupt = (why: string) => new ImageInputError("corrupt", `is a truncated or corrupt PNG (${why})`);
@@ -50,10 +54,10 @@ function pngHeader(b: Uint8Array): ImageHeader {
   let ended = false;
   while (at + 12 <= b.length) {
     const length = u32(b, at);
-    const type = ascii(b, at + 4, at + 8);
-    if (at + 12 + length > b.length) throw corrupt(`its ${type} chunk runs past the end of the file`);
+    const type = u32(b, at + 4);
+    if (at + 12 + length > b.length) throw corrupt(`its ${ascii(b, at + 4, at + 8)} chunk runs past the end of the file`);
     at += 12 + length;
-    if (type === "IEND") {
+    if (type === IEND) {
       ended = true;
       break;
     }
@@ -115,9 +119,10 @@ const ADAM7 = [
  * Inflates a PNG's pixel data with Node's zlib, bounded by the size its header implies, and checks
  * it is all there. pngjs alone is not safe here: it inflates interlaced images without a limit (a
  * small file can expand to gigabytes), and its own inflater returns uninitialised memory instead
- * of an error for a corrupt stream.
+ * of an error for a corrupt stream. Returns the inflated data (filtered scanlines), which the
+ * fast path in png-fast.ts decodes without inflating again.
  */
-export function checkPngData(b: Uint8Array, width: number, height: number): void {
+export function checkPngData(b: Uint8Array, width: number, height: number): Buffer {
   const corrupt = (why: string) => new ImageInputError("corrupt", `is a truncated or corrupt PNG (${why})`);
   const bitDepth = b[24];
   const channels = PNG_CHANNELS[b[25]];
@@ -136,18 +141,19 @@ export function checkPngData(b: Uint8Array, width: number, height: number): void
   const parts: Uint8Array[] = [];
   for (let at = 8; at + 12 <= b.length; ) {
     const length = u32(b, at);
-    if (ascii(b, at + 4, at + 8) === "IDAT") parts.push(b.subarray(at + 8, at + 8 + length));
+    if (u32(b, at + 4) === IDAT) parts.push(b.subarray(at + 8, at + 8 + length));
     at += 12 + length;
   }
   if (parts.length === 0) throw corrupt("no IDAT chunk");
   let inflated: Buffer;
   try {
     // A little slack: some encoders leave a few bytes past the image, which decoders ignore.
-    inflated = inflateSync(Buffer.concat(parts), { maxOutputLength: expected + 1024 });
+    inflated = inflateSync(parts.length === 1 ? parts[0] : Buffer.concat(parts), { maxOutputLength: expected + 1024 });
   } catch (error) {
     const tooBig = (error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || error instanceof RangeError;
     if (tooBig) throw new ImageInputError("corrupt", `is a corrupt PNG (its pixel data inflates to more than ${width}×${height} pixels can hold)`);
     throw corrupt(`its pixel data does not inflate: ${(error as Error).message}`);
   }
   if (inflated.length < expected) throw corrupt(`its pixel data holds ${inflated.length} bytes of the ${expected} that ${width}×${height} pixels need`);
+  return inflated;
 }

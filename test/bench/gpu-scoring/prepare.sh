@@ -7,7 +7,7 @@
 #
 # BUNDLE_DIR/common  node.xz, gl/*.deb, ort-node.tar.xz (onnxruntime-node for linux/x64 only),
 #                    ort-python.tar.xz (onnxruntime-gpu's Python package, without its CUDA provider),
-#                    model/ (model.onnx, model.json), libonnxruntime_providers_shared.so
+#                    model/ (model.onnx, model-uint8.onnx, model.json), libonnxruntime_providers_shared.so
 # BUNDLE_DIR/slim    the CUDA provider with sm_90 device code only, less LLM-only kernels (fits one call)
 # BUNDLE_DIR/sm90    the CUDA provider with all sm_90 device code (a second call, if slim fails)
 # The CUDA provider comes from the onnxruntime-gpu wheel of onnxruntime-node's version (PyPI).

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # On the GPU machine: stages the bundle that prepare.sh built, then measures the benchmark CNN
-# (224×224×3, batch 32) in images/s: onnxruntime-node on the CUDA provider (and on WebGPU, and
-# on the CPU for scale), onnxruntime-gpu in Python (host input, and I/O-bound on the GPU), and
-# PyTorch (input on the GPU, and copied from the host). Writes $OUT/results.jsonl, $OUT/log.txt
+# (224×224×3) in images/s: onnxruntime-node on the CUDA provider (float32 and uint8 input, batch
+# 32–256, 1–4 runs in flight; WebGPU once), onnxruntime-gpu in Python (host input float32 / uint8,
+# and I/O-bound on the GPU), and PyTorch (input on the GPU; float32 / uint8 copied from the host).
+# First checks that model-uint8.onnx scores as model.onnx on the same pixels (CPU and CUDA). Writes $OUT/results.jsonl, $OUT/log.txt
 # and $OUT/summary.md (the table with ratios), and prints the table.
 #   bash test/bench/gpu-scoring/run.sh
 # Environment: BUNDLE (default .cache/gpu-bundle), WORK (default /tmp/gpu-scoring: kept while the
 # machine stays warm, so a second call can bring only another provider), PROVIDER (slim | sm90;
-# default: sm90 when the bundle has it, else slim), SECONDS_PER_PEER (default 8), BATCH (32),
-# SKIP_GL=1 (do not unpack the Vulkan loader into /: for a dry run elsewhere).
+# default: sm90 when the bundle has it, else slim), SECONDS_PER_PEER (default 4), PEERS=quick
+# (a CPU-only dry run of the same steps) or PEERS=sessions (only the uint8 rows with runs spread
+# over several sessions, and PyTorch), SKIP_GL=1 (do not unpack the Vulkan loader into /: for a dry run elsewhere).
 # Exit 4 when neither the bundle's common/ nor an earlier call's staging is there.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,8 +18,7 @@ repo=$(cd "$here/../../.." && pwd)
 bundle=${BUNDLE:-$repo/.cache/gpu-bundle}
 work=${WORK:-/tmp/gpu-scoring}
 out=${OUT:-$work/out}
-seconds=${SECONDS_PER_PEER:-8}
-batch=${BATCH:-32}
+seconds=${SECONDS_PER_PEER:-4}
 mkdir -p "$out" "$work"
 results=$out/results.jsonl
 : > "$results"
@@ -108,30 +109,61 @@ fi
 
 # 6. The measurements; one failing does not stop the others.
 model=$work/model/model.onnx
-node_peer() {
-  log "onnxruntime-node $*"
+model8=$work/model/model-uint8.onnx
+node_peer() { # node_peer EP INPUT BATCH IN_FLIGHT [more score-node.mjs arguments]
+  local ep=$1 input=$2 b=$3 n=$4 m=$model
+  shift 4
+  [ "$input" = uint8 ] && m=$model8
+  log "onnxruntime-node --ep $ep --input $input --batch $b --concurrency $n $*"
   local text
-  text=$(timeout 180 node "$here/score-node.mjs" --model "$model" --node-modules "$work/node_modules" --batch "$batch" --seconds "$seconds" "$@" 2>&1)
+  text=$(timeout 180 node "$here/score-node.mjs" --model "$m" --node-modules "$work/node_modules" --seconds "$seconds" \
+    --ep "$ep" --input "$input" --batch "$b" --concurrency "$n" "$@" 2>&1)
   printf '%s\n' "$text" | tee -a "$out/log.txt" | grep -v '^RESULT '
   if printf '%s\n' "$text" | grep -q '^RESULT '; then
     printf '%s\n' "$text" | grep '^RESULT ' | sed "s/^RESULT //; s/}\$/,\"provider\":\"$variant\"}/" >> "$results"
   else # died before its RESULT line (a crash in a provider, the timeout): keep its last words
     local why
     why=$(printf '%s\n' "$text" | tail -3 | tr '\n\t"\\' '    ' | cut -c1-400)
-    echo "{\"runtime\":\"onnxruntime-node\",\"ep\":\"$2\",\"batch\":$batch,\"error\":\"exited without a result: $why\"}" >> "$results"
+    echo "{\"runtime\":\"onnxruntime-node\",\"ep\":\"$ep\",\"input\":\"$input\",\"batch\":$b,\"concurrency\":$n,\"error\":\"exited without a result: $why\"}" >> "$results"
   fi
 }
-py_peer() {
-  log "python $*"
-  timeout 240 python3 "$here/score_python.py" --model "$model" --batch "$batch" --seconds "$seconds" "$@" 2>&1 |
+py_peer() { # py_peer BATCHES PEERS
+  log "python --batch $1 --only $2"
+  timeout 300 python3 "$here/score_python.py" --model "$model" --model-uint8 "$model8" --seconds "$seconds" --batch "$1" --only "$2" 2>&1 |
     tee -a "$out/log.txt" | tee -a /dev/stderr | grep '^RESULT ' | sed 's/^RESULT //' >> "$results"
 }
-node_peer --ep cuda --check
-node_peer --ep cuda --concurrency 4
-node_peer --ep webgpu --check
-node_peer --ep cpu --seconds 3 --warmup 2
-PYTHONPATH=$work/py py_peer --only ort-cuda,ort-cuda-bound
-py_peer --only torch,torch-host
+check_uint8() { # the uint8 model scores as the float32 one on the same pixels (CPU, then CUDA)
+  log "check-uint8 --ep $1"
+  timeout 120 node "$here/check-uint8.mjs" --dir "$work/model" --node-modules "$work/node_modules" --ep "$1" 2>&1 |
+    tee -a "$out/log.txt" | tee -a /dev/stderr | grep '^RESULT ' | sed 's/^RESULT //' >> "$results"
+}
+# PEERS=quick: a dry run (CPU only, small batches) of the same steps.
+if [ "${PEERS:-}" = quick ]; then
+  check_uint8 cpu
+  node_peer cpu float32 2 1 --check --warmup 1
+  node_peer cpu uint8 2 2 --warmup 1
+  py_peer 2 ort-cuda,ort-cuda-u8
+elif [ "${PEERS:-}" = sessions ]; then # runs in flight over several sessions, against PyTorch's
+  node_peer cuda uint8 32 1
+  node_peer cuda uint8 64 1
+  for b in 32 64 128; do for n in 2 4; do node_peer cuda uint8 $b $n --sessions $n; done; done
+  node_peer cuda uint8 256 2 --sessions 2
+  py_peer 32,64,128,256 torch,torch-host-u8
+else
+  check_uint8 cpu
+  check_uint8 cuda
+  node_peer cuda float32 32 1 --check
+  node_peer cuda uint8 32 1 --check
+  node_peer cuda uint8 32 4
+  for b in 64 128 256; do node_peer cuda uint8 $b 1; done
+  for b in 128 256; do node_peer cuda uint8 $b 2; done
+  node_peer cuda uint8 128 4
+  for b in 32 64 128; do for n in 2 4; do node_peer cuda uint8 $b $n --sessions $n; done; done
+  node_peer cuda float32 128 1
+  node_peer webgpu uint8 32 1 --check
+  PYTHONPATH=$work/py py_peer 32,128 ort-cuda,ort-cuda-u8,ort-cuda-bound
+  py_peer 32,64,128,256 torch,torch-host,torch-host-u8
+fi
 
 # 7. The table.
 node "$here/summarize.mjs" "$results" | tee "$out/summary.md"

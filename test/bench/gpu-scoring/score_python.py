@@ -3,11 +3,17 @@
 
   ort-cuda        onnxruntime-gpu, CUDA provider, host numpy batch (copied to the GPU each run,
                   as onnxruntime-node does)
+  ort-cuda-u8     the same, with uint8 pixels into model-uint8.onnx (Cast + Div 255 on the GPU)
   ort-cuda-bound  the same with I/O binding: input and output stay on the GPU (the ceiling)
   torch           PyTorch, the same architecture (weights read from model.onnx), input on the GPU
-  torch-host      PyTorch with the host NHWC batch copied and permuted each batch
+  torch-host      PyTorch with the host NHWC float32 batch copied and permuted each batch
+  torch-host-u8   PyTorch with the host NHWC uint8 batch copied, then permuted, cast and / 255 on the GPU
 
-  score_python.py --model model.onnx [--batch 32] [--seconds 8] [--only ort-cuda,torch,...]
+  score_python.py --model model.onnx [--model-uint8 model-uint8.onnx] [--batch 32[,128,...]]
+                  [--seconds 8] [--only ort-cuda,torch,...]
+
+Every peer scores the same pixels (uint8; the float32 peers get pixels / 255), so their outputs
+are compared per batch size at the end. A list of batch sizes runs every peer at each.
 
 Prints a human line and one `RESULT {json}` line per peer. A peer that cannot run prints its
 error in RESULT and the others go on. Needs numpy; onnxruntime-gpu for ort-* (its CUDA provider
@@ -16,6 +22,7 @@ an error here); torch and onnx for torch*.
 """
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -48,15 +55,22 @@ def measure(run, batch, seconds, sync=lambda: None):
     }
 
 
-def host_batch(batch):
+def host_pixels(batch):
     rng = np.random.default_rng(1)
-    return rng.random((batch, SIZE, SIZE, 3), dtype=np.float32)
+    return rng.integers(0, 256, (batch, SIZE, SIZE, 3), dtype=np.uint8)
 
 
-def ort_peer(name, model, batch, seconds, warmup):
+def host_batch(batch):
+    return host_pixels(batch).astype(np.float32) / np.float32(255)
+
+
+def ort_peer(name, model, batch, seconds, warmup, model_uint8=None):
     import onnxruntime as ort
 
-    r = {"runtime": "onnxruntime-python", "peer": name, "ortVersion": ort.__version__, "batch": batch}
+    uint8 = name == "ort-cuda-u8"
+    if uint8:
+        model = model_uint8
+    r = {"runtime": "onnxruntime-python", "peer": name, "ortVersion": ort.__version__, "batch": batch, "input": "uint8" if uint8 else "float32"}
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(model, so, providers=[("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"])
@@ -64,8 +78,8 @@ def ort_peer(name, model, batch, seconds, warmup):
     r["providers"] = used
     if used[0] != "CUDAExecutionProvider":
         raise RuntimeError(f"the CUDA provider did not load (session providers: {used}); see ONNX Runtime's log above")
-    x = host_batch(batch)
-    if name == "ort-cuda":
+    x = host_pixels(batch) if uint8 else host_batch(batch)
+    if name in ("ort-cuda", "ort-cuda-u8"):
         run = lambda: sess.run(["probabilities"], {"image": x})
     else:
         x_gpu = ort.OrtValue.ortvalue_from_numpy(x, "cuda", 0)
@@ -121,53 +135,68 @@ def torch_model(model_path):
     return torch.nn.Sequential(*layers)
 
 
-def torch_peer(name, model_path, batch, seconds, warmup):
+def torch_peer(name, model_path, batch, seconds, warmup, model_uint8=None):
     import torch
 
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest algorithms
-    r = {"runtime": "pytorch", "peer": name, "torchVersion": torch.__version__, "cudnn": torch.backends.cudnn.version(), "batch": batch, "tf32Conv": torch.backends.cudnn.allow_tf32}
+    r = {"runtime": "pytorch", "peer": name, "torchVersion": torch.__version__, "cudnn": torch.backends.cudnn.version(), "batch": batch, "tf32Conv": torch.backends.cudnn.allow_tf32, "input": "uint8" if name == "torch-host-u8" else "float32"}
     if not torch.cuda.is_available():
         raise RuntimeError("torch.cuda.is_available() is False")
     r["gpu"] = torch.cuda.get_device_name(0)
     net = torch_model(model_path).cuda().eval()
     x = host_batch(batch)
+    pixels = host_pixels(batch)
     sync = torch.cuda.synchronize
     with torch.inference_mode():
         if name == "torch":
             xg = torch.from_numpy(x).cuda().permute(0, 3, 1, 2).contiguous()
             run = lambda: net(xg)
+        elif name == "torch-host-u8":  # 1 byte per pixel over the bus; permute, cast and scale on the GPU
+            run = lambda: net(torch.from_numpy(pixels).cuda().permute(0, 3, 1, 2).float().div(255)).cpu()
         else:
             run = lambda: net(torch.from_numpy(x).to("cuda").permute(0, 3, 1, 2)).cpu()
         for _ in range(warmup):
             run()
         sync()
         r.update(measure(run, batch, seconds, sync))
-        r["_probabilities"] = net(torch.from_numpy(x).cuda().permute(0, 3, 1, 2)).cpu().numpy()
+        r["_probabilities"] = run().cpu().numpy()  # this peer's own path, for the comparison
     return r
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--model-uint8", help="default: model-uint8.onnx beside --model")
+    ap.add_argument("--batch", default="32", help="one batch size or a comma-separated list")
     ap.add_argument("--seconds", type=float, default=8)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--only", default="ort-cuda,ort-cuda-bound,torch,torch-host")
     a = ap.parse_args()
-    outputs = {}
-    for name in a.only.split(","):
-        try:
-            r = (ort_peer if name.startswith("ort") else torch_peer)(name, a.model, a.batch, a.seconds, a.warmup)
-            outputs[name] = r.pop("_probabilities")
-            print(f"{name} batch {a.batch}: {r['imagesPerSecond']} images/s (p50 {r['p50BatchMs']} ms, p99 {r['p99BatchMs']} ms per batch)", flush=True)
-        except Exception as e:  # noqa: BLE001 - one peer's failure must not stop the others
-            r = {"peer": name, "batch": a.batch, "error": f"{type(e).__name__}: {e}"[:2000]}
-            print(f"{name}: FAILED: {r['error']}", flush=True)
-        result_line(r)
-    # Same weights, same input: the peers should agree (TF32 convolutions differ in the 3rd decimal).
-    names = list(outputs)
-    for other in names[1:]:
-        print(f"max |Δ| {names[0]} vs {other}: {float(np.abs(outputs[names[0]] - outputs[other]).max()):.2e}", flush=True)
+    try:
+        batches = [int(b) for b in a.batch.split(",")]
+        assert batches and all(b > 0 for b in batches)
+    except (ValueError, AssertionError):
+        ap.error(f"--batch takes positive integers separated by commas, not {a.batch!r}")
+    peers = a.only.split(",")
+    unknown = set(peers) - {"ort-cuda", "ort-cuda-u8", "ort-cuda-bound", "torch", "torch-host", "torch-host-u8"}
+    if unknown:
+        ap.error(f"unknown peers: {', '.join(sorted(unknown))}")
+    model_uint8 = a.model_uint8 or os.path.join(os.path.dirname(a.model), "model-uint8.onnx")
+    for batch in batches:
+        outputs = {}
+        for name in peers:
+            try:
+                r = (ort_peer if name.startswith("ort") else torch_peer)(name, a.model, batch, a.seconds, a.warmup, model_uint8)
+                outputs[name] = r.pop("_probabilities")
+                print(f"{name} batch {batch}: {r['imagesPerSecond']} images/s (p50 {r['p50BatchMs']} ms, p99 {r['p99BatchMs']} ms per batch)", flush=True)
+            except Exception as e:  # noqa: BLE001 - one peer's failure must not stop the others
+                r = {"peer": name, "batch": batch, "error": f"{type(e).__name__}: {e}"[:2000]}
+                print(f"{name}: FAILED: {r['error']}", flush=True)
+            result_line(r)
+        # Same weights, same pixels: the peers should agree (TF32 convolutions differ in the 3rd decimal).
+        names = list(outputs)
+        for other in names[1:]:
+            print(f"batch {batch}: max |Δ| {names[0]} vs {other}: {float(np.abs(outputs[names[0]] - outputs[other]).max()):.2e}", flush=True)
 
 
 if __name__ == "__main__":

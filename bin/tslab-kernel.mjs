@@ -32,6 +32,7 @@ if (!tslabMain) {
   process.exit(1);
 }
 liftIopubLimits(tslabMain);
+keepBusyWhileQueued(tslabMain);
 process.argv = [process.argv[0], "tslab", ...process.argv.slice(2)];
 createRequire(import.meta.url)(tslabMain).main();
 
@@ -62,5 +63,31 @@ function liftIopubLimits(main) {
     });
   } catch (e) {
     console.error("custom-ai: could not lift tslab's iopub send limits; large outputs may be lost:", e.message);
+  }
+}
+
+/**
+ * Run All in JupyterLab sends every cell's execute_request at once. tslab handles each as it
+ * arrives — `busy` for all of them, then the cells run one after another — and publishes `idle`
+ * as each one ends, so after the first cell the status bar says Idle while the others still run.
+ * Each request keeps its own busy/idle pair (a client waits for its request's idle); after an idle
+ * with requests still in flight, this publishes `busy` again for the oldest of them, so the last
+ * status a client sees is idle only when nothing is left to run.
+ */
+function keepBusyWhileQueued(main) {
+  try {
+    const { ZmqServer } = createRequire(main)("./jupyter.js");
+    const publish = ZmqServer.prototype.publishStatus;
+    const inFlight = new WeakMap();
+    ZmqServer.prototype.publishStatus = function publishStatus(status, parent) {
+      let queue = inFlight.get(this);
+      if (!queue) inFlight.set(this, (queue = []));
+      if (status === "busy") queue.push(parent);
+      else if (status === "idle" && queue.includes(parent)) queue.splice(queue.indexOf(parent), 1);
+      publish.call(this, status, parent);
+      if (status === "idle" && queue.length > 0) publish.call(this, "busy", queue[0]);
+    };
+  } catch (e) {
+    console.error("custom-ai: could not correct tslab's busy/idle for queued cells; JupyterLab may show Idle during Run All:", e.message);
   }
 }

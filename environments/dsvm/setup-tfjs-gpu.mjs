@@ -25,8 +25,7 @@
 // 3 it will not (the message says which backend instead, why, and what to run); 1 the install
 // failed; 2 usage.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -66,14 +65,11 @@ export function defaultDir(env = process.env) {
  */
 export function findNativePackage(specs, root = ROOT) {
   const canonical = specs[specs.length - 1];
-  const req = createRequire(path.join(root, "package.json"));
   for (const spec of specs) {
-    let dir;
-    try {
-      dir = path.dirname(req.resolve(`${spec}/package.json`));
-    } catch {
-      continue;
-    }
+    // The project's own node_modules only: a resolver would also walk up into folders above it.
+    const link = path.join(root, "node_modules", spec);
+    if (!existsSync(path.join(link, "package.json"))) continue;
+    const dir = realpathSync(link);
     const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
     if (pkg.name !== canonical) continue;
     const libDir = path.join(dir, "deps", "lib");

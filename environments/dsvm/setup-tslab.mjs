@@ -200,7 +200,8 @@ function userDataDir() {
 async function resolveTarget($, which, opts) {
   const jupyter = which.sync('jupyter', { nothrow: true })
   if (jupyter) say(`ok    jupyter at ${jupyter}`)
-  else say('note  jupyter is not on PATH: kernel.json will be written directly')
+  // Without jupyter, --prefix and --user still know where to write; the default (--sys-prefix) fails below.
+  else if (opts.prefix || opts.user) say('note  jupyter is not on PATH: kernel.json will be written directly')
   if (opts.prefix) return { jupyter, flag: ['--prefix', opts.prefix], where: `--prefix ${opts.prefix}`, kernels: path.join(opts.prefix, 'share', 'jupyter', 'kernels') }
   if (opts.user) {
     const dataDir = jupyter ? await capture($, $`${jupyter} --data-dir`, 'jupyter --data-dir') : userDataDir()
@@ -227,11 +228,29 @@ async function resolveTarget($, which, opts) {
   return { jupyter, flag: ['--sys-prefix'], where: `--sys-prefix (${prefix})`, kernels: path.join(prefix, 'share', 'jupyter', 'kernels') }
 }
 
+// tfjs-node-gpu's CUDA 11 libraries, when environments/dsvm/setup-tfjs-gpu.mjs installed them (its
+// tfjs-gpu.json lists their folders): the loader reads LD_LIBRARY_PATH only when a process starts,
+// so the kernel gets it from its spec.
+const TFJS_GPU_DIR = process.env.CUSTOM_AI_TFJS_GPU_DIR ? path.resolve(process.env.CUSTOM_AI_TFJS_GPU_DIR) : path.join(REPO, '.cache', 'tfjs-gpu')
+function tfjsGpuLibraryPath() {
+  try {
+    const dirs = JSON.parse(fs.readFileSync(path.join(TFJS_GPU_DIR, 'tfjs-gpu.json'), 'utf8')).libraryPath
+    return Array.isArray(dirs) ? dirs.join(':') : ''
+  } catch (e) {
+    return ''
+  }
+}
+
 // Template -> files of the installed spec: kernel.json with absolute paths, other files (logos) as they are.
 function renderSpec(node, target) {
   const spec = JSON.parse(fs.readFileSync(path.join(TEMPLATE_DIR, 'kernel.json'), 'utf8'))
   spec.argv = spec.argv.map((a) => (a === '@NODE@' ? node : a === '@LAUNCHER@' ? LAUNCHER : a))
   if (target) spec.env = Object.assign({}, spec.env, { CUSTOM_AI_TARGET: target })
+  const cuda11 = tfjsGpuLibraryPath()
+  if (cuda11) {
+    spec.env = Object.assign({}, spec.env, { LD_LIBRARY_PATH: cuda11 })
+    say(`ok    tfjs-node-gpu's CUDA 11 libraries (${TFJS_GPU_DIR}) go on the kernel's LD_LIBRARY_PATH`)
+  }
   if (spec.argv.some((a) => /^@[A-Z_]+@$/.test(a)))
     throw new SetupError(`unknown placeholder left in ${path.join(TEMPLATE_DIR, 'kernel.json')}`)
   const files = { 'kernel.json': Buffer.from(JSON.stringify(spec, null, 2) + '\n') }

@@ -1,14 +1,17 @@
 // The `custom-ai` command.
 import { Command } from "commander";
+import { azureCommand } from "./azure.js";
+import { deployCommand, undeployCommand } from "./deploy.js";
 import { debugRequested, reportError } from "./errors.js";
 import { notebooksCommand } from "./notebooks.js";
+import { platformsCommand } from "./platforms.js";
 import { scoreCommand } from "./score.js";
 import { serveCommand } from "./serve.js";
 
 /** A subcommand: it reports what it did through `setExit`, and throws on failure. */
 export type CommandFactory = (setExit: (code: number) => void) => Command;
 
-const COMMANDS: readonly CommandFactory[] = [notebooksCommand, scoreCommand, serveCommand];
+const COMMANDS: readonly CommandFactory[] = [notebooksCommand, scoreCommand, serveCommand, deployCommand, undeployCommand, (setExit) => azureCommand(setExit), platformsCommand];
 
 /** Runs the `custom-ai` command line; resolves with the exit code. */
 export function main(argv: string[]): Promise<number> {

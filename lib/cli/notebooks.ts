@@ -80,8 +80,8 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
           cwd: o.cwd && path.resolve(o.cwd),
           kernelName: o.kernel,
           launch: (o.kernelspec ? "kernelspec" : "auto") as LaunchMode,
-          onEvent: reporter.onEvent,
-          signal: abort.signal,
+          onProgress: reporter.onProgress,
+          abortSignal: abort.signal,
         });
         reporter.stop();
         if (o.json) {

@@ -48,7 +48,7 @@ export function scoreCommand(setExit: (code: number) => void): Command {
           imagesPerPartition: o.imagesPerPartition,
           executionProvider: o.executionProvider,
           log: Boolean(o.log),
-          signal: abort.signal,
+          abortSignal: abort.signal,
         });
         if (o.json) process.stdout.write(JSON.stringify({ ...summary, manifest: undefined }, null, 2) + "\n");
         else {

@@ -48,7 +48,7 @@ export function serveCommand(setExit: (code: number) => void): Command {
         );
       }
       const app = createScoringServer({
-        modelDir: o.model,
+        model: o.model,
         maxBatch: o.maxBatch,
         maxWaitMs: o.maxWaitMs,
         maxQueue: o.maxQueue,

@@ -30,6 +30,9 @@ export type ErrorClassName =
   | "ImageInputError"
   | "BatchScoringError"
   | "JobError"
+  | "AzureError"
+  | "KubernetesError"
+  | "SparkError"
   | "RunnerError";
 
 export interface ErrorCodeInfo {
@@ -46,13 +49,13 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   // Caller's and configuration mistakes.
   BAD_OPTION: {
-    by: ["DataError", "TrainError", "ServeError", "BatchScoringError", "JobError", "RunnerError", "StorageError", "ModelError", "OnnxExportError"],
+    by: ["CustomAiError", "DataError", "TrainError", "ServeError", "BatchScoringError", "JobError", "RunnerError", "StorageError", "ModelError", "OnnxExportError", "AzureError", "KubernetesError", "SparkError"],
     exit: 2,
     meaning: "An option, argument or parameter that cannot be used (the message names it and says why).",
     todo: "Fix the option or argument the message names, and run it again.",
   },
   BAD_CONFIG: {
-    by: ["CustomAiError", "ServeError", "BatchScoringError", "JobError", "DistributedTrainingError"],
+    by: ["CustomAiError", "ServeError", "BatchScoringError", "JobError", "DistributedTrainingError", "AzureError"],
     exit: 1,
     meaning:
       "A setting read from the environment is missing or invalid: CUSTOM_AI_TARGET, AZURE_SUBSCRIPTION_ID, SCORING_API_KEY on azure, an Indexed Job's JOB_COMPLETION_INDEX / WORLD_SIZE, a batch or training worker's variables (CUSTOM_AI_BATCH_SIZE, CUSTOM_AI_TRAIN_CONFIG, ...).",
@@ -152,7 +155,7 @@ export const ERROR_CODES = {
     todo: "Use another checkpointDir, or train without resume.",
   },
   ABORTED: {
-    by: ["TrainError", "BatchScoringError", "RunnerError"],
+    by: ["TrainError", "BatchScoringError", "RunnerError", "AzureError", "KubernetesError", "SparkError", "CustomAiError"],
     exit: 130,
     meaning: "Stopped by its user: Ctrl-C (SIGINT) or an AbortSignal. Not a failure of the work.",
     todo: "Run it again to go on: training resumes from its last checkpoint, batch scoring keeps its committed partitions, an executed notebook holds what ran.",
@@ -321,6 +324,136 @@ export const ERROR_CODES = {
     exit: 1,
     meaning: "A partition a batch worker cannot read: a row with the wrong number of cells, a cell that is not a number, an unreadable Parquet file.",
     todo: "Nothing at once: the partition is quarantined (quarantine/ and its .reason.json) and the rest scored; fix the file and run the job again.",
+  },
+  BAD_OUTPUT: {
+    by: ["BatchScoringError"],
+    exit: 1,
+    meaning: "readBatchResults found a committed partition whose results file is missing or not the file the worker wrote (header, cell count or row count).",
+    todo: "Delete that partition's commit marker (_commits/<name>.json) and run the job again: it rescores the partition.",
+  },
+  // Azure provisioning (lib/azure).
+  AZURE_NO_CREDENTIAL: {
+    by: ["AzureError"],
+    exit: 1,
+    meaning: "No Azure credential worked: DefaultAzureCredential tried environment variables, workload identity, managed identity, Visual Studio Code, the Azure CLI, Azure PowerShell and the Azure Developer CLI (the message lists what each said).",
+    todo: "Log in with `az login` (then `az account set -s <subscription>`), or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, or run on a VM with a managed identity.",
+  },
+  AZURE_QUOTA: {
+    by: ["AzureError"],
+    exit: 1,
+    meaning: "The subscription's vCPU quota for the size's family (or the regional total, or spot vCPUs) in the region is too small for what would be created.",
+    todo: "Request more quota (Azure portal → Quotas → Compute, the link in the message), or choose a smaller size, another region, or fewer nodes.",
+  },
+  AZURE_SIZE_UNAVAILABLE: {
+    by: ["AzureError"],
+    exit: 1,
+    meaning: "The VM size is not offered to this subscription in the region (unknown there, or restricted).",
+    todo: "Choose one of the sizes the message lists, or another region (AZURE_LOCATION).",
+  },
+  AZURE_FORBIDDEN: {
+    by: ["AzureError"],
+    exit: 1,
+    meaning: "The signed-in identity is not allowed to do an operation (the message names the action, the scope and the role that grants it).",
+    todo: "Ask a subscription Owner to grant the role the message names at that scope (Contributor to create resources; Owner or User Access Administrator to grant AcrPull), then run it again.",
+  },
+  AZURE_THROTTLED: {
+    by: ["AzureError"],
+    exit: 1,
+    meaning: "Azure Resource Manager kept answering 429 Too Many Requests after the retries, each waiting the Retry-After the service sent.",
+    todo: "Wait a few minutes and run it again: apply is idempotent and goes on where it stopped.",
+  },
+  AZURE_OPERATION_FAILED: {
+    by: ["AzureError"],
+    exit: 1,
+    meaning: "A long-running Azure operation ended in Failed or Canceled (the message gives Azure's error code and message).",
+    todo: "Fix what Azure's message says, then run apply again: it is idempotent. `custom-ai azure status` shows what exists.",
+  },
+  AZURE_REQUEST_FAILED: {
+    by: ["AzureError"],
+    exit: 1,
+    meaning: "Azure Resource Manager refused a request for another reason (the message gives the HTTP status, Azure's error code and message).",
+    todo: "Read Azure's message; fix the option or the resource it names, then run it again.",
+  },
+  // Kubernetes (lib/k8s: deploy, rollouts, jobs).
+  NO_KUBECONFIG: {
+    by: ["KubernetesError"],
+    exit: 2,
+    meaning: "No kubeconfig: none at --kubeconfig, in $KUBECONFIG or at ~/.kube/config (or it has no current context).",
+    todo: "Pass --kubeconfig <file> (AKS: `az aks get-credentials`), or build and start the local control plane (environments/k8s-local/README.md).",
+  },
+  K8S_UNREACHABLE: {
+    by: ["KubernetesError"],
+    exit: 1,
+    meaning: "No answer from the Kubernetes API server the kubeconfig names.",
+    todo: "Check the cluster is running and the kubeconfig's server address (`kubectl cluster-info`).",
+  },
+  K8S_FORBIDDEN: {
+    by: ["KubernetesError"],
+    exit: 1,
+    meaning: "The API server refused the credential (401), or RBAC lacks a verb on a resource (403: the message names both).",
+    todo: "Grant the verb on the resource (README \"Deploy to Kubernetes\" lists the toolkit's; `custom-ai deploy rbac` makes that Role), or renew the credential.",
+  },
+  K8S_CONFLICT: {
+    by: ["KubernetesError"],
+    exit: 1,
+    meaning: "Server-side apply conflict: another field manager owns fields this apply would change (the message names the manager and the fields).",
+    todo: "Run it again with --force to take the fields over, or leave them to their owner (e.g. remove them from what the other tool applies).",
+  },
+  K8S_REJECTED: {
+    by: ["KubernetesError"],
+    exit: 1,
+    meaning: "The API server refused an object: invalid, a field that cannot change (a Job's pod template), or a namespace that does not exist.",
+    todo: "Fix what the server's answer (quoted) names; a Job cannot change once created: `custom-ai undeploy` it first, or give another --name.",
+  },
+  ROLLOUT_FAILED: {
+    by: ["KubernetesError"],
+    exit: 1,
+    meaning: "A Deployment's rollout failed: pods that cannot pull their image, crash, or do not become ready before the progress deadline.",
+    todo: "Read the failing pod's events and last log lines in the message; fix the image or the configuration and deploy again.",
+  },
+  JOB_FAILED: {
+    by: ["KubernetesError"],
+    exit: 1,
+    meaning: "A Kubernetes Job failed: indexes failed past their retries (backoffLimitPerIndex), or a pod exited with a bad-input code (FailIndex).",
+    todo: "Read the failed indexes and the pod's events and logs in the message; fix the input or configuration, then deploy again (a batch job resumes).",
+  },
+  K8S_TIMEOUT: {
+    by: ["KubernetesError"],
+    exit: 1,
+    meaning: "A rollout or Job was still under way when --timeout ran out (nothing failed yet).",
+    todo: "Raise --timeout, or look at it with `kubectl get pods -l app.kubernetes.io/instance=<name>`.",
+  },
+  // The local Kubernetes control plane (lib/k8s/local, environments/k8s-local).
+  K8S_LOCAL_BUILD: {
+    by: ["CustomAiError"],
+    exit: 1,
+    meaning: "The local Kubernetes control plane could not be built: no Go (1.26 or newer) on the PATH, the Go module proxy unreachable, or `go build` failed (the message quotes its output).",
+    todo: "Install Go 1.26+ (https://go.dev/dl, or set GO to its binary) and make the Go module proxy reachable, then run `npm run k8s:local -- build`.",
+  },
+  K8S_LOCAL_START: {
+    by: ["CustomAiError"],
+    exit: 1,
+    meaning: "The local Kubernetes control plane did not start or stop: binaries not built, a cluster of that name already running, or kwokctl failed (the message quotes its output).",
+    todo: "Run `npm run k8s:local -- build`, then `npm run k8s:local -- status` (and `stop`); see environments/k8s-local/README.md.",
+  },
+  // Spark (lib/spark: spark-submit, Livy batches).
+  SPARK_UNAVAILABLE: {
+    by: ["SparkError"],
+    exit: 1,
+    meaning: "No Spark to submit to: the project's Python environment lacks pyspark's spark-submit, or no Java is on the PATH (or JAVA_HOME).",
+    todo: "Run `node bin/python-env.mjs` (it installs pyspark), and install Java 17 (`apt-get install openjdk-17-jre-headless`).",
+  },
+  SPARK_JOB_FAILED: {
+    by: ["SparkError"],
+    exit: 1,
+    meaning: "A Spark job ended with a non-zero exit code, or its Livy batch ended dead or killed (the message quotes the driver log's last lines).",
+    todo: "Read the driver log's tail in the message: a Python traceback names the cause; fix the input or the job's arguments and submit again.",
+  },
+  LIVY_REQUEST_FAILED: {
+    by: ["SparkError"],
+    exit: 1,
+    meaning: "A Livy endpoint (Synapse Spark pool, HDInsight) refused or failed a request (the message gives the HTTP status and the answer), or did not answer.",
+    todo: "Check the endpoint URL and the credential (Synapse: a token for https://dev.azuresynapse.net; HDInsight: the cluster login), then submit again.",
   },
   // Notebook runner (lib/notebook: RunnerError; its codes are also declared in lib/notebook/errors.ts).
   BAD_NOTEBOOK: {

@@ -32,6 +32,11 @@ export function encodePng(image: PngImage): Uint8Array {
 export interface DigitImagesOptions extends DigitsOptions {
   /** Key prefix inside the location (e.g. "batch-1/"). Default "". */
   prefix?: string;
+  /** For a Blob URL (Azurite's, or an account key one). Default: AZURE_STORAGE_CONNECTION_STRING. */
+  connectionString?: string;
+  /** A Microsoft Entra credential for an Azure account (wins over a connection string). */
+  credential?: OpenStoreOptions["credential"];
+  /** @deprecated Use `connectionString` / `credential` (the Azure SDK's names, and the toolkit's). */
   storage?: OpenStoreOptions;
 }
 
@@ -49,7 +54,8 @@ export interface DigitImages {
  */
 export async function writeDigitImages(location: string, options: DigitImagesOptions = {}): Promise<DigitImages> {
   const digits = await loadDigits(options);
-  const store = await openStore(location, options.storage);
+  const { connectionString, credential } = options;
+  const store = await openStore(location, { ...options.storage, ...(connectionString ? { connectionString } : {}), ...(credential ? { credential } : {}) });
   const n = digits.labels.length;
   const digitsInName = Math.max(5, String(n - 1).length);
   const keys = Array.from({ length: n }, (_, i) => `${options.prefix ?? ""}${String(i).padStart(digitsInName, "0")}.png`);

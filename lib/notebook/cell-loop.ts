@@ -14,7 +14,7 @@ export interface CellLoopOptions extends Omit<CellLimits, "timeoutMs"> {
   /** The notebook's whole time limit, as given (for its message) and as a deadline (ms since the epoch). */
   timeoutMs?: number;
   deadline: number;
-  signal?: AbortSignal;
+  abortSignal?: AbortSignal;
   onCellStart(index: number, ordinal: number, total: number): void;
   onOutput(index: number, output: Output): void;
   onCellEnd(r: CellResult, ordinal: number, total: number): void;
@@ -27,6 +27,7 @@ const FAILURES: Partial<Record<CellStatus, RunnerErrorCode>> = {
   error: "CELL_ERROR",
   timeout: "TIMEOUT",
   "kernel-died": "KERNEL_DIED",
+  aborted: "ABORTED",
   "output-incomplete": "OUTPUT_INCOMPLETE",
 };
 
@@ -41,7 +42,10 @@ function describe(r: CellResult): string {
 /** Why the run stops after this cell, if it does: aborted, or the cell failed. */
 function stopReason(r: CellResult, signal: AbortSignal | undefined): RunError | undefined {
   // The user's abort kills the kernel, but it is not a kernel that died: ABORTED (exit code 130).
-  if (signal?.aborted) return { code: "ABORTED", message: `Stopped by its user (Ctrl-C or the AbortSignal) during cell ${r.index}; the kernel was stopped.` };
+  if (signal?.aborted || r.status === "aborted") {
+    const when = r.status === "aborted" ? "during" : "after";
+    return { code: "ABORTED", message: `Stopped by its user (Ctrl-C or the AbortSignal) ${when} cell ${r.index}; the kernel was stopped.` };
+  }
   const code = FAILURES[r.status];
   return code ? { code, message: `Cell ${r.index} (id ${r.id}) ${describe(r)}` } : undefined;
 }
@@ -65,11 +69,11 @@ export async function runCodeCells(kernel: Kernel, codeCells: CodeCells, record:
     ordinal++;
     o.onCellStart(index, ordinal, total);
     const limits = { timeoutMs: Math.min(o.cellTimeoutMs ?? Infinity, o.deadline - Date.now()), interruptGraceMs: o.interruptGraceMs, outputGraceMs: o.outputGraceMs };
-    const r = await runCell(kernel, cell, index, displays, limits, (out) => o.onOutput(index, out));
+    const r = await runCell(kernel, cell, index, displays, limits, (out) => o.onOutput(index, out), o.abortSignal);
     if (r.status === "timeout" && Date.now() >= o.deadline && o.timeoutMs) markNotebookTimeout(r, o.timeoutMs);
     record.results.set(index, r);
     o.onCellEnd(r, ordinal, total);
-    const stop = stopReason(r, o.signal);
+    const stop = stopReason(r, o.abortSignal);
     if (stop) {
       record.error = stop;
       record.failedCell = r;

@@ -1,7 +1,8 @@
 // What running one code cell gives: its status, timing, outputs and error.
 import type { Output } from "./nbformat.js";
 
-export type CellStatus = "ok" | "error" | "expected-error" | "timeout" | "kernel-died" | "output-incomplete" | "skipped" | "not-run";
+/** `aborted`: its user stopped the run (Ctrl-C or the AbortSignal) while this cell ran. */
+export type CellStatus = "ok" | "error" | "expected-error" | "timeout" | "kernel-died" | "aborted" | "output-incomplete" | "skipped" | "not-run";
 
 export interface CellResult {
   index: number;

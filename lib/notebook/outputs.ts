@@ -34,8 +34,11 @@ export class OutputCollector {
     const c = msg.content as Record<string, any>;
     switch (msg.header.msg_type) {
       case "stream": {
-        if (c.name === "stderr") this.stderr += c.text;
-        return this.push({ output_type: "stream", name: c.name === "stderr" ? "stderr" : "stdout", text: String(c.text ?? "") });
+        // A cell's error reaches us as stderr text: without the kernel's own frames (see stripKernelFrames).
+        const text = c.name === "stderr" ? stripKernelFrames(String(c.text ?? "")) : String(c.text ?? "");
+        if (c.name === "stderr") this.stderr += text;
+        if (text === "" && c.text) return undefined;
+        return this.push({ output_type: "stream", name: c.name === "stderr" ? "stderr" : "stdout", text });
       }
       case "display_data":
       case "execute_result": {
@@ -83,6 +86,27 @@ export class OutputCollector {
     this.outputs.push(out);
     return out;
   }
+}
+
+/**
+ * A stack frame of the kernel's machinery rather than the user's code: tslab's own files (and its
+ * TypeScript fork), Node's vm calls tslab runs each cell through, and the kernel's boot script
+ * (`node -e`'s [eval], or bin/tslab-kernel.mjs). Paths with / or \\.
+ */
+const STACK_FRAME = /^\s+at\s/;
+const KERNEL_FRAME = /[\\/]node_modules[\\/]@?tslab[\\/]|[\\/]tslab[\\/]dist[\\/]|[\\/]tslab-kernel\.mjs:|[\s(](?:node:vm:|\[eval\](?:-wrapper)?:)/;
+
+/**
+ * tslab prints a cell's runtime error with its stack, whose lower frames are tslab's executor and
+ * Node's vm: noise to the notebook's reader. Removes those frames and keeps the user's (the cell's
+ * `evalmachine.<anonymous>` frames, their imports', Node's own). Other text is kept as it came.
+ */
+export function stripKernelFrames(text: string): string {
+  if (!text.includes(" at ")) return text;
+  return text
+    .split(/(?<=\n)/)
+    .filter((line) => !(STACK_FRAME.test(line) && KERNEL_FRAME.test(line)))
+    .join("");
 }
 
 /** Jupyter stores multi-line output text as lists of lines; do the same when writing. */

@@ -16,7 +16,8 @@ export class ProgressReporter {
     private readonly tty = Boolean(process.stderr.isTTY) && !process.env.CI,
   ) {}
 
-  readonly onEvent = (e: RunEvent): void => {
+  /** Pass as the runner's `onProgress`. */
+  readonly onProgress = (e: RunEvent): void => {
     const now = Date.now();
     const state = this.running.get(e.notebook) ?? { started: now, line: "" };
     this.running.set(e.notebook, state);
@@ -44,6 +45,9 @@ export class ProgressReporter {
     }
     if (this.tty) this.redraw();
   };
+
+  /** @deprecated Use `onProgress`. */
+  readonly onEvent = this.onProgress;
 
   start(): void {
     if (this.tty) this.ticker = setInterval(() => this.redraw(), 500);

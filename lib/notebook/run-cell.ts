@@ -16,6 +16,12 @@ export interface CellLimits {
   outputGraceMs?: number;
 }
 
+/** The user's stop, as the cell records it: not a kernel that died, nor an error of the cell. */
+const ABORTED: Outcome = {
+  status: "aborted",
+  error: { ename: "AbortError", evalue: "Stopped by its user (Ctrl-C or the AbortSignal) while this cell ran; the kernel was stopped." },
+};
+
 type CellError = { ename: string; evalue: string };
 type Outcome = { status: CellStatus; error?: CellError };
 type ReplyContent = { status: string; execution_count?: number; ename?: string; evalue?: string };
@@ -110,7 +116,11 @@ function finishCell(cell: CodeCell, index: number, started: number, timing: Reco
   return { index, id: cell.id, status, executionCount: collector.executionCount, durationMs: Date.now() - started, outputs, ...(error ? { error } : {}) };
 }
 
-export async function runCell(kernel: Kernel, cell: CodeCell, index: number, displays: DisplayRegistry, limits: CellLimits, onOutput: (o: Output) => void): Promise<CellResult> {
+/**
+ * Runs the cell. With `abortSignal` aborted (the caller stops the kernel on abort), a cell that did
+ * not finish is `aborted`: the kernel's death, or the error its interrupt caused, was the user's doing.
+ */
+export async function runCell(kernel: Kernel, cell: CodeCell, index: number, displays: DisplayRegistry, limits: CellLimits, onOutput: (o: Output) => void, abortSignal?: AbortSignal): Promise<CellResult> {
   const code = sourceText(cell.source);
   const started = Date.now();
   if (code.trim() === "") return { index, id: cell.id, status: "ok", executionCount: null, durationMs: 0, outputs: [] };
@@ -136,8 +146,9 @@ export async function runCell(kernel: Kernel, cell: CodeCell, index: number, dis
     } catch (e) {
       run.settled = true;
       if (!(e instanceof RunnerError) || e.code !== "KERNEL_DIED") throw e;
-      outcome = await deathOutcome(kernel, run.timedOut, limit);
+      outcome = abortSignal?.aborted ? ABORTED : await deathOutcome(kernel, run.timedOut, limit);
     }
+    if (abortSignal?.aborted && outcome.status !== "ok" && outcome.status !== "expected-error") outcome = ABORTED;
     clearTimeout(run.timer);
     return finishCell(cell, index, started, timing, collector, outcome);
   }

@@ -48,7 +48,7 @@ function applyCellResults(codeCells: CodeCells, results: Map<number, CellResult>
 function runMetadata(record: RunRecord, running: boolean, glue: Record<string, unknown>, durationMs: number): Record<string, unknown> {
   const { error, failedCell } = record;
   return {
-    status: running ? "running" : error ? "failed" : "passed",
+    status: running ? "running" : error?.code === "ABORTED" ? "aborted" : error ? "failed" : "passed",
     started: new Date(record.started).toISOString(),
     duration_s: durationMs / 1000,
     kernel: record.kernel,

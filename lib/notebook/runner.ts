@@ -6,8 +6,8 @@ import path from "node:path";
 import type { CellResult, CellStatus } from "./cell-result.js";
 import { runCodeCells } from "./cell-loop.js";
 import { RunnerError, type RunnerErrorCode } from "./errors.js";
-import { Kernel } from "./kernel.js";
-import { resolveKernel, type LaunchMode } from "./kernelspec.js";
+import { Kernel, type KernelStartOptions } from "./kernel.js";
+import { resolveKernel, type KernelSpec, type LaunchMode } from "./kernelspec.js";
 import { cellTags, readNotebook, type Notebook, type Output } from "./nbformat.js";
 import { NotebookWriter } from "./notebook-writer.js";
 import { injectParameters, type InjectionResult, type Parameters } from "./parameters.js";
@@ -46,8 +46,19 @@ export interface RunOptions {
    */
   outputGraceMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Each step of the run: kernel start, cells, outputs, warnings. */
+  onProgress?: (event: RunEvent) => void;
+  /** @deprecated Use `onProgress`; still called (after `onProgress`). */
   onEvent?: (event: RunEvent) => void;
+  /** Stops the run: the running cell is recorded as `aborted`, the kernel is stopped, and the result's error is ABORTED. */
+  abortSignal?: AbortSignal;
+  /** @deprecated Use `abortSignal` (the Azure SDK's name); still honoured. */
   signal?: AbortSignal;
+}
+
+/** The run's abort signal, under its current name or its deprecated one. */
+export function abortSignalOf(options: Pick<RunOptions, "abortSignal" | "signal">): AbortSignal | undefined {
+  return options.abortSignal ?? options.signal;
 }
 
 export interface NotebookResult {
@@ -129,19 +140,66 @@ interface Run {
   record: RunRecord;
 }
 
-/** Resolves and starts the kernel, recording which one it is and how long it took to start. */
-async function startKernel({ file, name, options, emit, record }: Run, kernelName: string): Promise<Kernel> {
-  const spec = resolveKernel(kernelName, options.launch);
-  record.kernel = { name: spec.name, source: spec.source };
-  emit({ type: "kernel-starting", notebook: name });
-  const t0 = Date.now();
-  const kernel = await Kernel.start({
+/** The kernel a notebook runs on: its spec, working directory and environment. */
+function kernelStartOptions(file: string, options: RunOptions, spec: KernelSpec): KernelStartOptions {
+  return {
     spec,
     cwd: options.cwd ?? defaultKernelCwd(file),
     env: { ...options.env, CUSTOM_AI_NOTEBOOK: path.resolve(file) },
     startTimeoutMs: options.startTimeoutMs,
-    signal: options.signal,
-  });
+    abortSignal: abortSignalOf(options),
+  };
+}
+
+/**
+ * A kernel started for a notebook before its run begins (runNotebooks starts the next notebook's
+ * kernel while the current ones run: tslab spends seconds building its TypeScript program before
+ * it answers). It is the very kernel the run would start — same spec, working directory and
+ * environment — so the executed notebook is the same. `release` stops it if the run did not take it.
+ */
+export interface KernelAhead {
+  file: string;
+  spec: KernelSpec;
+  started: Promise<Kernel>;
+  taken: boolean;
+  release(): Promise<void>;
+}
+
+/** Starts `file`'s kernel ahead of its run; undefined where the run itself must find out what is wrong (unreadable notebook, unknown kernel). */
+export function startKernelAhead(file: string, options: RunOptions): KernelAhead | undefined {
+  let spec: KernelSpec;
+  try {
+    const kernelName = options.kernelName ?? readNotebook(file).metadata.kernelspec?.name ?? "tslab";
+    spec = resolveKernel(kernelName, options.launch);
+  } catch {
+    return undefined;
+  }
+  const started = Kernel.start(kernelStartOptions(file, options, spec));
+  started.catch(() => undefined);
+  const ahead: KernelAhead = {
+    file,
+    spec,
+    started,
+    taken: false,
+    release: async () => {
+      if (ahead.taken) return;
+      ahead.taken = true;
+      await started.then((k) => k.shutdown(), () => undefined);
+    },
+  };
+  return ahead;
+}
+
+/** Resolves and starts the kernel (or takes the one started ahead), recording which one it is and how long the run waited for it. */
+async function startKernel({ file, name, options, emit, record }: Run, kernelName: string, ahead?: KernelAhead): Promise<Kernel> {
+  const spec = resolveKernel(kernelName, options.launch);
+  record.kernel = { name: spec.name, source: spec.source };
+  emit({ type: "kernel-starting", notebook: name });
+  const t0 = Date.now();
+  const useAhead = ahead && !ahead.taken && ahead.file === file && ahead.spec.name === spec.name && ahead.spec.source === spec.source;
+  if (useAhead) ahead.taken = true;
+  else await ahead?.release();
+  const kernel = await (useAhead ? ahead.started : Kernel.start(kernelStartOptions(file, options, spec)));
   record.kernel.startMs = Date.now() - t0;
   emit({ type: "kernel-ready", notebook: name, ms: record.kernel.startMs });
   return kernel;
@@ -149,27 +207,36 @@ async function startKernel({ file, name, options, emit, record }: Run, kernelNam
 
 /** Runs the code cells on the kernel, killing it if the run is aborted. */
 async function runOnKernel({ name: notebook, options, emit, record }: Run, kernel: Kernel, codeCells: CodeCells, afterCell: () => void): Promise<void> {
+  const abortSignal = abortSignalOf(options);
   const onAbort = () => kernel.kill();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
+  abortSignal?.addEventListener("abort", onAbort, { once: true });
   await runCodeCells(kernel, codeCells, record, {
     cellTimeoutMs: options.cellTimeoutMs,
     timeoutMs: options.timeoutMs,
     deadline: options.timeoutMs ? record.started + options.timeoutMs : Infinity,
     interruptGraceMs: options.interruptGraceMs,
     outputGraceMs: options.outputGraceMs,
-    signal: options.signal,
+    abortSignal,
     onCellStart: (index, ordinal, total) => emit({ type: "cell-start", notebook, index, ordinal, total }),
     onOutput: (index, output) => emit({ type: "output", notebook, index, output }),
     onCellEnd: (r, ordinal, total) => emit({ type: "cell-end", notebook, index: r.index, ordinal, total, status: r.status, ms: r.durationMs }),
     afterCell,
   });
-  options.signal?.removeEventListener("abort", onAbort);
+  abortSignal?.removeEventListener("abort", onAbort);
 }
 
 export async function runNotebook(file: string, options: RunOptions = {}): Promise<NotebookResult> {
+  return runNotebookOn(file, options);
+}
+
+/** runNotebook, on the kernel started `ahead` for it when there is one (see startKernelAhead). */
+export async function runNotebookOn(file: string, options: RunOptions, ahead?: KernelAhead): Promise<NotebookResult> {
   const started = Date.now();
   const name = path.basename(file, ".ipynb");
-  const emit = (e: RunEvent) => options.onEvent?.(e);
+  const emit = (e: RunEvent) => {
+    options.onProgress?.(e);
+    options.onEvent?.(e);
+  };
   const { nb, injected } = prepare(file, options);
   warnAboutParameters(injected, name, emit);
 
@@ -187,7 +254,7 @@ export async function runNotebook(file: string, options: RunOptions = {}): Promi
 
   let kernel: Kernel | undefined;
   try {
-    kernel = await startKernel(run, kernelName);
+    kernel = await startKernel(run, kernelName, ahead);
     await runOnKernel(run, kernel, codeCells, afterCell);
   } catch (e) {
     const err = e instanceof RunnerError ? e : new RunnerError("KERNEL_START", (e as Error).message, { cause: e });

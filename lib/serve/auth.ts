@@ -13,16 +13,17 @@ function sameKey(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The onRequest hook that refuses a request without the key with 401 (WWW-Authenticate: Bearer). */
-export function apiKeyHook(apiKey: string) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+/** The onRequest check that refuses a request without the key with 401 (WWW-Authenticate: Bearer). */
+export function apiKeyCheck(apiKey: string) {
+  return (req: FastifyRequest, reply: FastifyReply): RequestError | undefined => {
     const path = req.url.split("?")[0];
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path)) return undefined;
     const auth = req.headers.authorization;
     const given = typeof auth === "string" && auth.startsWith("Bearer ") ? auth.slice(7) : req.headers["x-api-key"];
     if (typeof given !== "string" || !sameKey(given, apiKey)) {
       reply.header("www-authenticate", "Bearer");
-      throw new RequestError(401, "Missing or wrong API key: send Authorization: Bearer <key> or x-api-key: <key>.");
+      return new RequestError(401, "Missing or wrong API key: send Authorization: Bearer <key> or x-api-key: <key>.");
     }
+    return undefined;
   };
 }

@@ -14,8 +14,22 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   br: createBrotliDecompress,
 };
 
-/** fastify's preParsing hook: returns the stream to parse. */
-export async function decodeRequestBody(req: FastifyRequest, _reply: FastifyReply, payload: Readable): Promise<Readable> {
+/**
+ * fastify's preParsing hook: hands on the stream to parse. A callback, not an async function: this
+ * runs for every request, and an async hook costs a promise and a microtask turn each.
+ */
+export function decodeRequestBody(req: FastifyRequest, _reply: FastifyReply, payload: Readable, done: (err: Error | null, body?: Readable) => void): void {
+  let body: Readable;
+  try {
+    body = bodyStream(req, payload);
+  } catch (e) {
+    return done(e as Error);
+  }
+  done(null, body);
+}
+
+/** The stream to parse: the payload, or its decompression; throws RequestError 415 for what cannot be read. */
+function bodyStream(req: FastifyRequest, payload: Readable): Readable {
   const type = req.headers["content-type"];
   const charset = typeof type === "string" ? /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1] : undefined;
   if (charset && !/^utf-?8$/i.test(charset) && /json/i.test(type!)) {

@@ -1,6 +1,10 @@
 export { createScoringServer, type ScoringServer, type ScoringServerOptions, type ScoringHandle } from "./server.js";
+export { type ScoringServerSettings } from "./server-options.js";
 export { startScoringServer, type StartedScoringServer } from "./start.js";
-export { startScoringProcess, processRssMb, type ScoringProcess, type ScoringProcessOptions } from "./process.js";
+export { startScoringProcess, processRssMb, type ScoringProcess, type ScoringProcessOptions, type ScoringProcessSettings } from "./process.js";
+export { type ModelLocationOption, type StorageCredentialOptions } from "./model-location.js";
+export { scoreInProcess, type InProcessScores, type ScoreInProcessOptions } from "./score-in-process.js";
+export { readMetrics, parseMetrics, type ScrapedMetrics, type MetricSample, type ReadMetricsOptions } from "./read-metrics.js";
 export { loadTest, percentile, latencyHistogramSpec, type LoadTestOptions, type LoadTestResult } from "./load-test.js";
 export { openApiDocument, type OpenApiOptions } from "./openapi.js";
 export { loadScoringModel, checkModelDir, type ScoringModel, type LoadScoringModelOptions } from "./model.js";

@@ -4,21 +4,21 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { RequestError } from "./errors.js";
 
 /**
- * The onRequest hook that answers the 405 before the body is read: a QUERY or PUT must not first
+ * The onRequest check that answers the 405 before the body is read: a QUERY or PUT must not first
  * be refused for its content type or a missing body.
  */
-export function methodNotAllowedHook(allowedMethods: (path: string) => string[]) {
-  return async (req: FastifyRequest): Promise<void> => {
-    if (!req.is404) return;
+export function methodNotAllowedCheck(allowedMethods: (path: string) => string[]) {
+  return (req: FastifyRequest): RequestError | undefined => {
+    if (!req.is404) return undefined;
     const path = req.url.split("?")[0];
     const allowed = allowedMethods(path);
-    if (allowed.length) throw new RequestError(405, `${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`, undefined, { allow: allowed.join(", ") });
+    return allowed.length ? new RequestError(405, `${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`, undefined, { allow: allowed.join(", ") }) : undefined;
   };
 }
 
 /**
  * The not-found handler: 404. (A known path with another method never gets here: the onRequest
- * hook above runs for unmatched requests too and answers 405 first.)
+ * check above runs for unmatched requests too and answers 405 first.)
  */
 export function notFoundHandler(req: FastifyRequest, reply: FastifyReply) {
   return reply.code(404).send({ error: `No route ${req.method} ${req.url.split("?")[0]}.` });

@@ -4,11 +4,12 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { openStore, parseStorageUrl, type OpenStoreOptions } from "../core/index.js";
+import { openStore, parseStorageUrl } from "../core/index.js";
 import { findImageStep, MODEL_FILES, readModelFile, readModelMetadata, type ImageInputStep, type ModelMetadata } from "../models/saved/index.js";
 import { ServeError } from "./errors.js";
 import { resolveExecutionProvider, type ExecutionProviderChoice, type ResolvedExecutionProvider } from "./execution-providers.js";
 import { createImageDecoder, type ImageDecoder } from "./image/index.js";
+import { storeOptionsOf, type StorageCredentialOptions } from "./model-location.js";
 import { compilePreprocessing, type RowTransform } from "./preprocess.js";
 
 /** A model ready to score: its session, what a row looks like, and how to read its output. */
@@ -55,13 +56,12 @@ export function checkModelDir(dir: string): void {
   }
 }
 
-export interface LoadScoringModelOptions {
+/** For a Blob Storage URL, `connectionString` or `credential` (default: AZURE_STORAGE_CONNECTION_STRING, Azurite's key, or DefaultAzureCredential). */
+export interface LoadScoringModelOptions extends StorageCredentialOptions {
   /** ONNX Runtime intra-op threads (default: its own choice). */
   intraOpThreads?: number;
   /** ONNX Runtime inter-op threads (default: its own choice). */
   interOpThreads?: number;
-  /** Credentials for a Blob Storage URL (default: AZURE_STORAGE_CONNECTION_STRING, Azurite's key, or DefaultAzureCredential). */
-  storage?: OpenStoreOptions;
   /** cpu (default), cuda, webgpu, or auto (cuda when it loads, else cpu): see execution-providers.ts. */
   executionProvider?: ExecutionProviderChoice;
 }
@@ -76,7 +76,7 @@ export interface LoadScoringModelOptions {
  */
 export async function loadScoringModel(location: string, options: LoadScoringModelOptions = {}): Promise<ScoringModel> {
   checkModelDir(location);
-  const store = await openStore(location, options.storage);
+  const store = await openStore(location, storeOptionsOf(options));
   const modelPath = `${store.url}/${MODEL_FILES.onnx}`;
   const metaPath = `${store.url}/${MODEL_FILES.metadata}`;
   const notFound = (file: string) => new ServeError("MODEL_NOT_FOUND", `No ${file} at ${store.url}. ${howToWrite} Upload the whole folder there, or point at another location.`);

@@ -49,9 +49,17 @@ function featureIndex(features: string[]): Map<string, number> {
  * could never fit the queue).
  */
 export async function parseScoreBody(body: unknown, model: ScoringModel, maxRows: number): Promise<ParsedRows> {
+  return parseScoreRows(body, model, maxRows);
+}
+
+/**
+ * parseScoreBody without a promise where none is needed: rows given as JSON numbers are parsed at
+ * once (the /score route's hot path); only image bodies, which are decoded in turns, give a promise.
+ */
+export function parseScoreRows(body: unknown, model: ScoringModel, maxRows: number): ParsedRows | Promise<ParsedRows> {
   if (Buffer.isBuffer(body)) {
     if (!model.decodeImage) throw new RequestError(415, `Model "${model.name}" takes JSON, not image uploads: its metadata has no image step. Send Content-Type: application/json.`);
-    return { data: await decodeImages([body], model, () => "The image"), rows: 1 };
+    return decodeImages([body], model, () => "The image").then((data) => ({ data, rows: 1 }));
   }
   if (!isPlainObject(body)) throw bad(`The body must be a JSON object: ${model.image ? '{ "images": [...] }, ' : ""}{ "records": [...] }, { "instances": [...] } or one record, not ${describeValue(body)}.`);
   const key = ["images", "records", "instances"].find((k) => Object.hasOwn(body, k));
@@ -68,7 +76,7 @@ export async function parseScoreBody(body: unknown, model: ScoringModel, maxRows
         if (typeof item !== "string") throw bad(`images[${i}] must be a string (base64 PNG or JPEG, or a data: URL), not ${describeValue(item)}.`);
         return decodeBase64(item, `images[${i}]`);
       });
-      return { data: await decodeImages(bytes, model, (i) => `images[${i}]`), rows: list.length };
+      return decodeImages(bytes, model, (i) => `images[${i}]`).then((data) => ({ data, rows: list.length }));
     }
     return key === "records" ? parseRecords(list, model) : parseInstances(list, model);
   }
@@ -117,6 +125,8 @@ function parseRecords(list: unknown[], model: ScoringModel, single = false): Par
   const index = featureIndex(features);
   const data = new Float32Array(list.length * features.length);
   list.forEach((rec, r) => {
+    if (fillRecordFast(rec, features, data, r * features.length)) return;
+    // Something is wrong with this record: the checks below find the first problem and name it.
     const at = single ? "" : `records[${r}]`;
     if (!isPlainObject(rec)) throw bad(`${at || "The record"} must be an object of feature values, not ${describeValue(rec)}.`);
     for (const key of Object.keys(rec)) {
@@ -130,6 +140,22 @@ function parseRecords(list: unknown[], model: ScoringModel, single = false): Par
   return { data, rows: list.length };
 }
 
+/**
+ * The common case without a closure or a message per value: a record with exactly the model's
+ * features, each a number in range. Returns false, with `data` partly written, for anything else.
+ */
+function fillRecordFast(rec: unknown, features: string[], data: Float32Array, offset: number): boolean {
+  if (!isPlainObject(rec) || Object.keys(rec).length !== features.length) return false;
+  for (let c = 0; c < features.length; c++) {
+    const f = features[c];
+    if (!Object.hasOwn(rec, f)) return false;
+    const v = rec[f];
+    if (typeof v !== "number" || !inInputRange(v)) return false;
+    data[offset + c] = v;
+  }
+  return true;
+}
+
 function parseInstances(list: unknown[], model: ScoringModel): ParsedRows {
   const data = new Float32Array(list.length * model.rowSize);
   list.forEach((inst, r) => {
@@ -138,7 +164,11 @@ function parseInstances(list: unknown[], model: ScoringModel): ParsedRows {
     const offset = r * model.rowSize;
     // Flat rows are always fine; nested ones must follow the input's shape exactly.
     if (inst.length === model.rowSize && (model.rowShape.length === 1 || !Array.isArray(inst[0]))) {
-      inst.forEach((v, c) => (data[offset + c] = checkNumber(v, () => `${at}[${c}]`)));
+      for (let c = 0; c < inst.length; c++) {
+        const v = inst[c];
+        // The message (and its closure) only for a value that is refused.
+        data[offset + c] = typeof v === "number" && inInputRange(v) ? v : checkNumber(v, () => `${at}[${c}]`);
+      }
     } else if (model.rowShape.length > 1 && inst.length === model.rowShape[0]) {
       fillNested(inst, model.rowShape, 0, data, offset, at);
     } else {

@@ -4,12 +4,16 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { killWithParent, stopProcess, toolkitInfo } from "../core/index.js";
+import { killWithParent, STORAGE_CONNECTION_STRING_ENV, stopProcess, toolkitInfo } from "../core/index.js";
 import { ServeError } from "./errors.js";
+import { modelLocationOf, type ModelLocationOption } from "./model-location.js";
 
-export interface ScoringProcessOptions {
-  /** Model folder or storage URL (as `custom-ai serve --model`). */
-  modelDir: string;
+/** `model`: a folder or storage URL (as `custom-ai serve --model`); the settings below; `connectionString` for a Blob model. */
+export type ScoringProcessOptions = ScoringProcessSettings & ModelLocationOption;
+
+export interface ScoringProcessSettings {
+  /** For a model in Blob storage (Azurite's, or an account key one): the server's AZURE_STORAGE_CONNECTION_STRING. */
+  connectionString?: string;
   /** Default 0: a free port. */
   port?: number;
   host?: string;
@@ -61,7 +65,7 @@ export async function startScoringProcess(options: ScoringProcessOptions): Promi
     bin,
     "serve",
     "--model",
-    options.modelDir,
+    modelLocationOf(options, "startScoringProcess"),
     ...flag("port", options.port ?? 0),
     ...flag("host", options.host),
     ...flag("max-batch", options.maxBatch),
@@ -71,7 +75,12 @@ export async function startScoringProcess(options: ScoringProcessOptions): Promi
     ...(options.args ?? []),
   ];
   // The key goes through the environment, not argv: argv is visible to every user of the machine.
-  const env = { ...process.env, ...options.env, ...(options.apiKey ? { SCORING_API_KEY: options.apiKey } : {}) };
+  const env = {
+    ...process.env,
+    ...(options.connectionString ? { [STORAGE_CONNECTION_STRING_ENV]: options.connectionString } : {}),
+    ...options.env,
+    ...(options.apiKey ? { SCORING_API_KEY: options.apiKey } : {}),
+  };
   const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   killWithParent(child);
   const logLines: string[] = [];

@@ -1,6 +1,6 @@
 // The simple scoring API: POST /score with JSON rows (or, for an image model, one image's bytes),
 // answered with one prediction per row.
-import { parseScoreBody } from "./parse-request.js";
+import { parseScoreRows } from "./parse-request.js";
 import { toPrediction, type Prediction } from "./postprocess.js";
 import { addRoute, type ScoringContext } from "./scoring-context.js";
 import { scoreRows } from "./score-rows.js";
@@ -10,7 +10,8 @@ export function addScoreRoutes(ctx: ScoringContext): void {
   ctx.app.addContentTypeParser(["image/png", "image/jpeg"], { parseAs: "buffer" }, (_req, body, done) => done(null, body));
   addRoute(ctx, "POST", "/score", async (req) => {
     const m = ctx.state.require().model;
-    const parsed = await parseScoreBody(req.body, m, ctx.opts.maxQueue);
+    const rows = parseScoreRows(req.body, m, ctx.opts.maxQueue);
+    const parsed = rows instanceof Promise ? await rows : rows;
     const out = await scoreRows(ctx.state, ctx.metrics, parsed);
     const predictions: Prediction[] = [];
     for (let r = 0; r < parsed.rows; r++) predictions.push(toPrediction(out.data.subarray(r * out.width, (r + 1) * out.width), m.labels));

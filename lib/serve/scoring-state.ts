@@ -44,7 +44,7 @@ export class ScoringState {
 
   private async load(load: LoadScoringModelOptions): Promise<ScoringModel> {
     const { opts, metrics } = this;
-    const m = await loadScoringModel(opts.modelDir, load);
+    const m = await loadScoringModel(opts.model, load);
     if (m.executionProvider.fallbackReason) this.log.warn({ executionProvider: m.executionProvider.name }, `execution provider ${describeExecutionProvider(m.executionProvider)}`);
     const b = new MicroBatcher({
       maxBatch: opts.maxBatch,

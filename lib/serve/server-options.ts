@@ -1,18 +1,18 @@
 // The scoring server's options: what each means, its default, and the check that refuses a
 // value that cannot work (ServeError BAD_OPTION) before anything starts.
 import type { FastifyServerOptions } from "fastify";
-import type { OpenStoreOptions } from "../core/index.js";
 import { ServeError } from "./errors.js";
 import type { ExecutionProviderChoice } from "./execution-providers.js";
+import { modelLocationOf, type ModelLocationOption, type StorageCredentialOptions } from "./model-location.js";
 
-export interface ScoringServerOptions {
-  /**
-   * Folder with model.onnx and metadata.json (as saveModel + exportOnnx write them), or a storage
-   * URL of one: Azure Blob (`https://<account>.blob.core.windows.net/<container>/<prefix>`), Azurite, file://.
-   */
-  modelDir: string;
-  /** Credentials for a Blob URL (default: AZURE_STORAGE_CONNECTION_STRING, Azurite's key, or DefaultAzureCredential). */
-  storage?: OpenStoreOptions;
+/**
+ * The scoring server's options: `model` (where the model is) and the settings below; for a Blob
+ * URL, `connectionString` or `credential` (default: AZURE_STORAGE_CONNECTION_STRING, Azurite's key,
+ * or DefaultAzureCredential).
+ */
+export type ScoringServerOptions = ScoringServerSettings & ModelLocationOption & StorageCredentialOptions;
+
+export interface ScoringServerSettings {
   /** Rows per ONNX Runtime run at most. Default 32. */
   maxBatch?: number;
   /**
@@ -45,7 +45,10 @@ export interface ScoringServerOptions {
 }
 
 /** The options with their defaults filled in (those that have one), as `server.scoring.options`. */
-export type ResolvedServerOptions = Required<Omit<ScoringServerOptions, "apiKey" | "logger" | "intraOpThreads" | "storage" | "executionProvider">>;
+export type ResolvedServerOptions = Required<Omit<ScoringServerSettings, "apiKey" | "logger" | "intraOpThreads" | "executionProvider">> & {
+  /** Where the model is (`model`, or the deprecated `modelDir`). */
+  model: string;
+};
 
 function positive(name: string, v: number, integer: boolean): number {
   if (!(Number.isFinite(v) && v >= (integer ? 1 : 0)) || (integer && !Number.isInteger(v))) {
@@ -57,7 +60,7 @@ function positive(name: string, v: number, integer: boolean): number {
 /** Fills in the defaults and checks the numbers; throws ServeError BAD_OPTION for one that cannot work. */
 export function resolveServerOptions(options: ScoringServerOptions): ResolvedServerOptions {
   return {
-    modelDir: options.modelDir,
+    model: modelLocationOf(options, "createScoringServer"),
     maxBatch: positive("maxBatch", options.maxBatch ?? 32, true),
     maxWaitMs: positive("maxWaitMs", options.maxWaitMs ?? 0, false),
     maxQueue: positive("maxQueue", options.maxQueue ?? 256, true),

@@ -5,13 +5,14 @@ import { randomUUID } from "node:crypto";
 import { fastify, type FastifyInstance } from "fastify";
 import type { BatcherStats } from "./batcher.js";
 import { decodeRequestBody } from "./body-encoding.js";
-import { apiKeyHook } from "./auth.js";
+import { apiKeyCheck } from "./auth.js";
 import { clientErrorHandler } from "./client-error.js";
 import { scoringErrorHandler } from "./error-handler.js";
-import { addShutdownHooks, loadSheddingHook, requestMetricsHook } from "./lifecycle.js";
-import { methodNotAllowedHook, notFoundHandler } from "./method-not-allowed.js";
+import { addShutdownHooks, loadSheddingCheck, requestMetricsHook } from "./lifecycle.js";
+import { methodNotAllowedCheck, notFoundHandler } from "./method-not-allowed.js";
 import { ServerMetrics } from "./metrics.js";
 import { checkModelDir, type ScoringModel } from "./model.js";
+import { storeOptionsOf } from "./model-location.js";
 import { RouteTable } from "./route-table.js";
 import { addOpsRoutes } from "./routes-ops.js";
 import { addScoreRoutes } from "./routes-score.js";
@@ -56,12 +57,19 @@ function addHooks(ctx: ScoringContext, apiKey: string | undefined): void {
   const { app, routes, state, metrics } = ctx;
   const allowedMethods = (path: string) => routes.allowedMethods(path);
   app.addHook("preParsing", decodeRequestBody);
+  // One onRequest hook, not one per check: each hook costs fastify a step per request. In order:
+  // the request id header, then the first check that refuses (401, 405, 503) answers. It stays
+  // async: its microtask turn lets Node's HTTP parser finish the bytes already received first, so
+  // a request whose body is malformed HTTP gets only the parser's 400 (client-error.ts), never an
+  // answer on the socket that the parser's error then follows with a second one.
+  const checks = [...(apiKey ? [apiKeyCheck(apiKey)] : []), methodNotAllowedCheck(allowedMethods), loadSheddingCheck(state, metrics)];
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", req.id);
+    for (const check of checks) {
+      const refused = check(req, reply);
+      if (refused) throw refused;
+    }
   });
-  if (apiKey) app.addHook("onRequest", apiKeyHook(apiKey));
-  app.addHook("onRequest", methodNotAllowedHook(allowedMethods));
-  app.addHook("onRequest", loadSheddingHook(state, metrics));
   app.addHook("onResponse", requestMetricsHook(metrics));
   addShutdownHooks(app, state);
   app.setErrorHandler(scoringErrorHandler(ctx.opts.bodyLimit));
@@ -76,11 +84,11 @@ function addHooks(ctx: ScoringContext, apiKey: string | undefined): void {
  */
 export function createScoringServer(options: ScoringServerOptions): ScoringServer {
   const opts = resolveServerOptions(options);
-  checkModelDir(opts.modelDir);
+  checkModelDir(opts.model);
   const metrics = new ServerMetrics({ defaultMetrics: opts.defaultMetrics });
   const routes = new RouteTable();
   const app = newApp(opts, options.logger, routes);
-  const state = new ScoringState(app.log, opts, metrics, { intraOpThreads: options.intraOpThreads ?? 1, storage: options.storage, executionProvider: options.executionProvider });
+  const state = new ScoringState(app.log, opts, metrics, { intraOpThreads: options.intraOpThreads ?? 1, ...storeOptionsOf(options), executionProvider: options.executionProvider });
   const handle: ScoringHandle = {
     loaded: state.loaded,
     isReady: () => state.model !== undefined,

@@ -10,7 +10,7 @@ export interface StartedScoringServer {
 
 /**
  * Creates the server, waits until the model is loaded and warmed up, and listens (default: a free
- * port on 127.0.0.1). The one call a notebook needs: `const { url, close } = await startScoringServer({ modelDir })`.
+ * port on 127.0.0.1). The one call a notebook needs: `const { url, close } = await startScoringServer({ model })`.
  */
 export async function startScoringServer(options: ScoringServerOptions & { port?: number; host?: string }): Promise<StartedScoringServer> {
   const server = createScoringServer(options);

@@ -42,9 +42,12 @@ export interface FitOptions {
   progress?: ProgressMode | boolean | TrainingProgress;
   /** Called before every epoch (before its shuffle); it may throw to stop training. */
   onEpochBegin?: (epoch: number) => void | Promise<void>;
+  /** Called after every epoch (after its checkpoint) with what it trained: the progress channel. */
+  onProgress?: (progress: FitProgress) => void;
   /**
-   * Called after every epoch (after its checkpoint). It may change the model's weights: the next
-   * epoch trains from them (the distributed worker averages them over its ranks here).
+   * A hook, not a progress channel (that is `onProgress`): awaited after every epoch (after its
+   * checkpoint and onProgress). It may change the model's weights: the next epoch trains from
+   * them (the distributed worker averages them over its ranks here).
    */
   onEpochEnd?: (logs: EpochLogs, stats: EpochStats) => void | Promise<void>;
   /** Switch off a backend that cannot train this model (a CNN on wasm) first. Default true. */
@@ -52,7 +55,20 @@ export interface FitOptions {
   /** Let ensureTrainable add the toolkit's Conv2D filter gradient on cpu/wasm (default true). */
   convGradients?: boolean;
   /** Stops training at the end of the current batch; fitModel then rejects with TrainError ABORTED. */
-  signal?: AbortSignal;
+  abortSignal?: AbortSignal;
+}
+
+/** What `onProgress` gets after each epoch. */
+export interface FitProgress {
+  /** The epoch just trained (0-based) and the run's total. */
+  epoch: number;
+  epochs: number;
+  /** loss, acc, val_loss, val_acc… of that epoch. */
+  logs: EpochLogs;
+  /** Training throughput of that epoch (validation excluded). */
+  samplesPerSecond: number;
+  /** Seconds since fitModel was called. */
+  elapsedSeconds: number;
 }
 
 /** What one epoch trained. */
@@ -132,9 +148,10 @@ export async function fitModel(model: tf.LayersModel, x: FitX, y: FitY, options:
     const abort = () => {
       model.stopTraining = true;
     };
-    options.signal?.addEventListener("abort", abort);
+    const abortSignal = options.abortSignal;
+    abortSignal?.addEventListener("abort", abort);
     try {
-      if (options.signal?.aborted) throw abortError(run.startEpoch, options.checkpointDir);
+      if (abortSignal?.aborted) throw abortError(run.startEpoch, options.checkpointDir);
       let finished = stopping.stopped;
       if (!finished && run.startEpoch < epochs) {
         plan.progress.start({ epochs, startEpoch: run.startEpoch, samples: nTrain, batchesPerEpoch: Math.ceil(plan.samples / batchSize), backend, note: backendNote(check) });
@@ -142,7 +159,7 @@ export async function fitModel(model: tf.LayersModel, x: FitX, y: FitY, options:
       for (let epoch = run.startEpoch; !finished && epoch < epochs; epoch++) {
         await options.onEpochBegin?.(epoch);
         const { logs, stats } = await trainEpoch(model, data, epoch, plan);
-        if (options.signal?.aborted) throw abortError(epoch, options.checkpointDir);
+        if (abortSignal?.aborted) throw abortError(epoch, options.checkpointDir);
         totals.samples += stats.samples;
         totals.ms += stats.ms;
         totals.epochs++;
@@ -150,11 +167,13 @@ export async function fitModel(model: tf.LayersModel, x: FitX, y: FitY, options:
         stopping.update(logs, model);
         finished = stopping.stopped || epoch === epochs - 1;
         if (finished) stopping.restoreBest(model, epoch);
-        plan.progress.epoch(logs, stats.samples / (stats.ms / 1000));
+        const samplesPerSecond = stats.samples / (stats.ms / 1000);
+        plan.progress.epoch(logs, samplesPerSecond);
         if (options.checkpointDir) {
           const state = { epoch, history: run.history, seed, finished, stoppedEarly: stopping.stopped, earlyStopping: stopping.state, backend };
           await saveCheckpoint(options.checkpointDir, model, state, { bestWeights: stopping.weightsToCheckpoint(finished, epoch) });
         }
+        options.onProgress?.({ epoch, epochs, logs: { ...logs }, samplesPerSecond, elapsedSeconds: (Date.now() - started) / 1000 });
         await options.onEpochEnd?.({ ...logs }, stats);
       }
       const result: FitResult = {
@@ -172,7 +191,7 @@ export async function fitModel(model: tf.LayersModel, x: FitX, y: FitY, options:
       if (totals.epochs > 0) plan.progress.end(summaryLine(result, stopping));
       return result;
     } finally {
-      options.signal?.removeEventListener("abort", abort);
+      abortSignal?.removeEventListener("abort", abort);
     }
   } finally {
     tf.dispose(created);

@@ -10,7 +10,7 @@ export {
 export { BackendError, type BackendErrorCode } from "./errors.js";
 export { TrainError, type TrainErrorCode } from "./train-error.js";
 export { ensureTrainable, missingGradientKernels, layerClassNames, type TrainableCheck } from "./trainable.js";
-export { fitModel, type FitOptions, type FitResult, type FitX, type FitY, type EpochStats, type EarlyStoppingOptions } from "./fit.js";
+export { fitModel, type FitOptions, type FitProgress, type FitResult, type FitX, type FitY, type EpochStats, type EarlyStoppingOptions } from "./fit.js";
 export {
   saveCheckpoint,
   readCheckpoint,

@@ -99,7 +99,7 @@ export async function ensureTrainable(model: tf.LayersModel, options: { convGrad
         switched: false,
         missingKernels: [],
         layers: [],
-        message: "wasm has no Conv2D filter gradient; added the toolkit's kernel for it, so this CNN trains on wasm",
+        message: "wasm's stock kernels lack the Conv2D filter gradient; the toolkit added it, so this CNN trains on wasm",
       };
     }
   }

@@ -173,7 +173,7 @@ describe("custom-ai: one error path for every subcommand", () => {
     expect(p.stdout()).toMatch(/slow\.ipynb: \[ABORTED\] Not run/);
     expect(p.stdout()).not.toContain("KERNEL_DIED");
     const nb = readNotebook(path.join(out, "never-ends.ipynb"));
-    expect(nb.metadata.custom_ai).toMatchObject({ status: "failed", error: { code: "ABORTED" } });
+    expect(nb.metadata.custom_ai).toMatchObject({ status: "aborted", error: { code: "ABORTED" }, failed_cell: { index: 1, status: "aborted" } });
   });
 
   it("Ctrl-C in `score` stops the workers: ABORTED, exit 130, committed partitions kept", async () => {

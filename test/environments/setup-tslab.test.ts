@@ -141,6 +141,8 @@ describe('setup-tslab.mjs without jupyter on PATH', () => {
     expect(noWhere.code).toBe(1)
     expect(noWhere.stderr).toContain('jupyter is not on PATH')
     expect(noWhere.stderr).toContain('--prefix')
+    // Only the error: no note promising to write kernel.json anyway.
+    expect(noWhere.stdout).not.toContain('written directly')
     expect(noWhere.stderr).not.toMatch(/\n\s+at /) // no stack trace
 
     const both = await runSetup(['--prefix', path.join(sandbox, 'x'), '--user'])

@@ -37,11 +37,11 @@ beforeAll(() => {
 function cellClock() {
   const first = new Map<number, number>();
   const end = new Map<number, number>();
-  const onEvent = (e: RunEvent) => {
+  const onProgress = (e: RunEvent) => {
     if (e.type === "output" && !first.has(e.index)) first.set(e.index, performance.now());
     if (e.type === "cell-end") end.set(e.index, performance.now());
   };
-  return { onEvent, receivingMs: (index: number) => end.get(index)! - first.get(index)! };
+  return { onProgress, receivingMs: (index: number) => end.get(index)! - first.get(index)! };
 }
 
 /** Runs with JUPYTER_PATH at this file's kernelspecs (the kernelspec search reads process.env). */
@@ -95,7 +95,7 @@ describe("large and fast output", { retry: 2 }, () => {
   it("arrives whole and in order from a directly launched tslab", async () => {
     const out = path.join(tmp, "floods.ipynb");
     const clock = cellClock();
-    const r = await runNotebook(fixture("floods"), { outputPath: out, onEvent: clock.onEvent });
+    const r = await runNotebook(fixture("floods"), { outputPath: out, onProgress: clock.onProgress });
     expectWholeOutput(r, clock.receivingMs, "direct");
     // The executed notebook holds it too.
     const written = readNotebook(out).cells[1];
@@ -105,7 +105,7 @@ describe("large and fast output", { retry: 2 }, () => {
 
   it("arrives whole and in order from the kernelspec's launcher (bin/tslab-kernel.mjs)", async () => {
     const clock = cellClock();
-    const r = await withSpecs(() => runNotebook(fixture("floods"), { kernelName: "custom-ai-tslab", launch: "kernelspec", onEvent: clock.onEvent }));
+    const r = await withSpecs(() => runNotebook(fixture("floods"), { kernelName: "custom-ai-tslab", launch: "kernelspec", onProgress: clock.onProgress }));
     expect(r.kernel.source).toBe(path.join(tmp, "kernels", "custom-ai-tslab", "kernel.json"));
     expectWholeOutput(r, clock.receivingMs, "kernelspec");
   });

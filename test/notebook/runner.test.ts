@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { exitCodeFor, readNotebook, runNotebook, runNotebooks, type CodeCell, type NotebookResult, type RunEvent } from "../../lib/notebook/index.js";
+import { exitCodeFor, formatSummary, readNotebook, runNotebook, runNotebooks, type CodeCell, type NotebookResult, type RunEvent } from "../../lib/notebook/index.js";
 import { builtInSpec } from "../../lib/notebook/kernelspec.js";
 import { tempDir } from "../support/temp.js";
 
@@ -16,7 +16,7 @@ describe("runNotebook on tslab", () => {
     const out = path.join(tmp(), "outputs.ipynb");
     const before = readFileSync(fixture("outputs"), "utf8");
     const events: RunEvent[] = [];
-    const r = await runNotebook(fixture("outputs"), { outputPath: out, parameters: { epochs: "12", label: "42" }, rawParameters: true, onEvent: (e) => events.push(e) });
+    const r = await runNotebook(fixture("outputs"), { outputPath: out, parameters: { epochs: "12", label: "42" }, rawParameters: true, onProgress: (e) => events.push(e) });
 
     expect(r.ok).toBe(true);
     expect(r.error).toBeUndefined();
@@ -67,6 +67,11 @@ describe("runNotebook on tslab", () => {
     expect(failed.metadata.custom_ai).toMatchObject({ status: "error", error: { ename: "TypeError" } });
     expect(failed.cell_type === "code" && failed.outputs.some((o) => o.output_type === "error" && o.evalue === "dataset is empty")).toBe(true);
     expect(nb.metadata.custom_ai.failed_cell).toMatchObject({ index: 1, ename: "TypeError" });
+    // The error shows the user's frames (the cell's evalmachine lines), not tslab's or Node's vm.
+    const shown = JSON.stringify(failed.cell_type === "code" && failed.outputs);
+    expect(shown).toMatch(/at load \(evalmachine\.<anonymous>:\d+:\d+\)/);
+    expect(shown).toContain("TypeError: dataset is empty");
+    expect(shown).not.toMatch(/node_modules[\\/]+tslab|node:vm|runInThisContext|\[eval\]/);
   });
 
   it("reports a type error as a failed cell", async () => {
@@ -113,24 +118,33 @@ describe("runNotebook on tslab", () => {
     expect(r.cells.map((c) => c.status)).toEqual(["ok", "kernel-died", "not-run"]);
   });
 
-  it("reports its user's abort as ABORTED (exit code 130), not KERNEL_DIED: mid-cell and while the kernel starts", async () => {
+  it("reports its user's abort as ABORTED (exit code 130), the running cell as aborted: mid-cell and while the kernel starts", async () => {
     const abort = new AbortController();
+    const out = path.join(tmp(), "never-ends.ipynb");
     const r = await runNotebook(fixture("never-ends"), {
-      signal: abort.signal,
-      onEvent: (e) => {
+      outputPath: out,
+      abortSignal: abort.signal,
+      onProgress: (e) => {
         if (e.type === "cell-start" && e.index === 1) setTimeout(() => abort.abort(), 300);
       },
     });
     expect(r.error).toEqual({ code: "ABORTED", message: expect.stringMatching(/^Stopped by its user \(Ctrl-C or the AbortSignal\) during cell 1/) });
     expect(r.failedCell?.index).toBe(1);
-    expect(r.cells[0].status).toBe("ok");
+    expect(r.cells.map((c) => c.status)).toEqual(["ok", "aborted", "not-run"]);
+    expect(r.failedCell?.error?.ename).toBe("AbortError");
     expect(exitCodeFor(r.error?.code)).toBe(130);
+    const nb = readNotebook(out);
+    expect(nb.metadata.custom_ai).toMatchObject({ status: "aborted", error: { code: "ABORTED" }, failed_cell: { index: 1, status: "aborted" } });
+    expect(nb.cells[1].metadata.custom_ai.status).toBe("aborted");
+    expect(formatSummary({ results: [r], exitCode: 130 })).toMatch(/never-ends\.ipynb\s+aborted/);
 
+    // The deprecated `signal` and `onEvent` still work, here while the kernel starts.
     const early = new AbortController();
     const starting = await runNotebook(fixture("slow"), { signal: early.signal, onEvent: (e) => e.type === "kernel-starting" && early.abort() });
     expect(starting.error?.code).toBe("ABORTED");
     expect(starting.error?.message).toMatch(/while kernel "tslab" started/);
     expect(starting.cells.map((c) => c.status)).toEqual(["not-run", "not-run", "not-run"]);
+    expect(starting.notebook.metadata.custom_ai.status).toBe("aborted");
   });
 
   it("names the available kernels when the notebook asks for an unknown one", async () => {
@@ -185,7 +199,7 @@ describe("runNotebooks", () => {
     const run = await runNotebooks([fixture("slow"), fixture("runtime-error"), fixture("not-json")], {
       outDir,
       parallel: 2,
-      onEvent: (e) => {
+      onProgress: (e) => {
         if (e.type === "kernel-ready") starts[e.notebook] = Date.now();
         if (e.type === "cell-end") ends[e.notebook] = Date.now();
       },
@@ -199,10 +213,34 @@ describe("runNotebooks", () => {
     expect(existsSync(path.join(outDir, "runtime-error.ipynb"))).toBe(true);
   });
 
+  it("starts the next notebook's kernel while the current one runs, and that notebook runs on it", async () => {
+    // A kernelspec that logs when each notebook's kernel process is launched, then execs tslab.
+    const root = tmp();
+    const log = path.join(root, "launches.log");
+    mkdirSync(path.join(root, "kernels", "logged-tslab"), { recursive: true });
+    const argv = ["/bin/sh", "-c", `echo "$CUSTOM_AI_NOTEBOOK $(date +%s%3N)" >> '${log}'; exec "$0" "$@"`, ...builtInSpec("tslab")!.argv];
+    writeFileSync(path.join(root, "kernels", "logged-tslab", "kernel.json"), JSON.stringify({ argv, display_name: "logged", language: "typescript" }));
+    const ended: Record<string, number> = {};
+    const run = await runNotebooks([fixture("slow"), fixture("outputs")], {
+      kernelName: "logged-tslab",
+      launch: "kernelspec",
+      ...withJupyterPath(root),
+      onProgress: (e) => {
+        if (e.type === "cell-end" && e.ordinal === e.total) ended[e.notebook] = Date.now();
+      },
+    });
+    expect(run.results.map((r) => r.ok)).toEqual([true, true]);
+    expect("glue" in run.results[1] && run.results[1].glue.epochs).toBe(3);
+    const launched = Object.fromEntries(readFileSync(log, "utf8").trim().split("\n").map((l) => [path.basename(l.split(" ")[0], ".ipynb"), Number(l.split(" ")[1])]));
+    // One launch per notebook; the second while the first was still running its cells.
+    expect(Object.keys(launched).sort()).toEqual(["outputs", "slow"]);
+    expect(launched.outputs).toBeLessThan(ended.slow);
+  });
+
   it("starts no notebook once aborted: those not started are ABORTED, and the run exits 130", async () => {
     const abort = new AbortController();
     abort.abort();
-    const run = await runNotebooks([fixture("slow"), fixture("outputs")], { signal: abort.signal, onEvent: (e) => expect(e.type).not.toBe("kernel-starting") });
+    const run = await runNotebooks([fixture("slow"), fixture("outputs")], { abortSignal: abort.signal, onProgress: (e) => expect(e.type).not.toBe("kernel-starting") });
     expect(run.results.map((r) => r.error?.code)).toEqual(["ABORTED", "ABORTED"]);
     expect(run.exitCode).toBe(130);
   });

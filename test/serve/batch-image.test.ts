@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scoreCommand, SCORE_QUARANTINED_EXIT } from "../../lib/cli/score.js";
 import { openStore, startAzurite } from "../../lib/core/index.js";
 import { writeDigitImages } from "../../lib/data/index.js";
-import { runBatchScoring, writeBatchManifest, type BatchManifest } from "../../lib/serve/batch/index.js";
+import { readBatchResults, runBatchScoring, writeBatchManifest, type BatchManifest } from "../../lib/serve/batch/index.js";
 import { saveTinyModel } from "./server-helpers.js";
 import { DIGIT_LABELS, pixels, png, referenceProbabilities, saveDigitsModel } from "./image-helpers.js";
 
@@ -166,6 +166,7 @@ describe("on Blob storage (Azurite)", () => {
     try {
       const storage = { connectionString: azurite.connectionString };
       const inputUrl = azurite.containerUrl("images", "batch/in");
+      // `storage` is writeDigitImages' deprecated alias of connectionString (2-6 taught it first): it still works.
       const { keys } = await writeDigitImages(inputUrl, { count: 12, seed: 5, storage, prefix: "day-1/" });
       const input = await openStore(inputUrl, storage);
       await input.put("day-1/zz.png", png(28, 27, 1, pixels(28, 27, 1, 3)));
@@ -184,6 +185,14 @@ describe("on Blob storage (Azurite)", () => {
       ]);
       const text = Buffer.from((await output.get("results/images-00002.csv"))!).toString("utf8");
       expect(text.trim().split("\n").slice(1).map((l) => l.split(",")[0])).toEqual(keys.slice(10));
+      // readBatchResults over Blob storage: every good image once, typed; the bad one with its reason.
+      const results = await readBatchResults(outputUrl, { connectionString: azurite.connectionString });
+      expect(results.rows.map((r) => r.id)).toEqual(keys);
+      expect(results.labels).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+      expect(results.rows.every((r) => Math.abs(Object.values(r.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-5)).toBe(true);
+      expect(results.quarantined).toEqual([
+        { key: "day-1/zz.png", partition: "images-00002", kind: "image", reason: expect.stringContaining("day-1/zz.png"), copy: "quarantine/day-1/zz.png", reasonKey: "quarantine/day-1/zz.png.reason.json" },
+      ]);
     } finally {
       await azurite.stop();
     }

@@ -19,8 +19,8 @@ describe("a model in Blob Storage", () => {
     const storage = { connectionString: azurite.connectionString };
     const store = await openStore(azurite.containerUrl("models", "tiny/v1"), storage);
     for (const f of ["model.onnx", "metadata.json"]) await store.put(f, readFileSync(path.join(tiny.dir, f)));
-    const remote = createScoringServer({ modelDir: store.url, storage });
-    const local = createScoringServer({ modelDir: tiny.dir });
+    const remote = createScoringServer({ model: store.url, ...storage });
+    const local = createScoringServer({ model: tiny.dir });
     await Promise.all([remote.scoring.loaded, local.scoring.loaded]);
     const payload = { records: [record(1), record(4)] };
     const [a, b] = await Promise.all([remote, local].map((s) => s.inject({ method: "POST", url: "/score", payload })));
@@ -30,7 +30,7 @@ describe("a model in Blob Storage", () => {
   });
 
   it("reports a container without the model through /readyz and a rejected `loaded`", async () => {
-    const s = createScoringServer({ modelDir: azurite.containerUrl("models", "missing"), storage: { connectionString: azurite.connectionString } });
+    const s = createScoringServer({ model: azurite.containerUrl("models", "missing"), connectionString: azurite.connectionString });
     await expect(s.scoring.loaded).rejects.toMatchObject({ code: "MODEL_NOT_FOUND" });
     const r = await s.inject("/readyz");
     expect(r.statusCode).toBe(503);

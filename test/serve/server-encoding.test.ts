@@ -8,7 +8,7 @@ import { record, saveTinyModel } from "./server-helpers.js";
 
 let server: ScoringServer;
 beforeAll(async () => {
-  server = createScoringServer({ modelDir: (await saveTinyModel()).dir, bodyLimit: 16 * 1024 });
+  server = createScoringServer({ model: (await saveTinyModel()).dir, bodyLimit: 16 * 1024 });
   await server.scoring.loaded;
 });
 afterAll(() => server?.close());

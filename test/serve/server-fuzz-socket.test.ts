@@ -13,7 +13,7 @@ const MAX_QUEUE = 64;
 
 async function fuzz(kind: FuzzModel, count: number, slow: number) {
   const model = await fuzzModel(kind);
-  const started = await startScoringServer({ modelDir: model.dir, bodyLimit: BODY_LIMIT, maxQueue: MAX_QUEUE, requestTimeoutMs: 1000 });
+  const started = await startScoringServer({ model: model.dir, bodyLimit: BODY_LIMIT, maxQueue: MAX_QUEUE, requestTimeoutMs: 1000 });
   try {
     const meta = (await (await fetch(`${started.url}/v2/models/${model.name}`)).json()) as { inputs: { name: string }[] };
     const target = fuzzTarget(kind, model.name, meta.inputs[0].name, { bodyLimit: BODY_LIMIT, maxRows: MAX_QUEUE });

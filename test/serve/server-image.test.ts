@@ -16,8 +16,8 @@ const pngs = greys.map((g) => png(28, 28, 1, g));
 beforeAll(async () => {
   digitsDir = await saveDigitsModel();
   rgbDir = await saveRgbModel();
-  digits = createScoringServer({ modelDir: digitsDir, maxQueue: 8 });
-  rgb = createScoringServer({ modelDir: rgbDir });
+  digits = createScoringServer({ model: digitsDir, maxQueue: 8 });
+  rgb = createScoringServer({ model: rgbDir });
   await Promise.all([digits.scoring.loaded, rgb.scoring.loaded]);
 });
 afterAll(async () => {
@@ -94,7 +94,7 @@ describe("POST /score with images", () => {
   });
 
   it("answers 413 for an image body over the body limit", async () => {
-    const s = createScoringServer({ modelDir: digitsDir, bodyLimit: 200 });
+    const s = createScoringServer({ model: digitsDir, bodyLimit: 200 });
     await s.scoring.loaded;
     const r = await s.inject({ method: "POST", url: "/score", headers: { "content-type": "image/png" }, payload: pngs[0] });
     expect(r.statusCode).toBe(413);
@@ -103,7 +103,7 @@ describe("POST /score with images", () => {
 
   it("a tabular model refuses images: 400 for { images }, 415 for an image body", async () => {
     const tiny = await saveTinyModel("tiny-for-images");
-    const s = createScoringServer({ modelDir: tiny.dir });
+    const s = createScoringServer({ model: tiny.dir });
     await s.scoring.loaded;
     const json = await s.inject({ method: "POST", url: "/score", payload: { images: [pngs[0].toString("base64")] } });
     expect(json.statusCode).toBe(400);
@@ -151,7 +151,7 @@ describe("KServe V2 with images", () => {
 
 describe("over a real socket", () => {
   it("takes a PNG upload and base64 JSON from fetch, with the same probabilities", async () => {
-    const s = createScoringServer({ modelDir: digitsDir });
+    const s = createScoringServer({ model: digitsDir });
     await s.scoring.loaded;
     const url = await s.listen({ port: 0, host: "127.0.0.1" });
     try {

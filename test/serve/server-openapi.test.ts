@@ -12,7 +12,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = (await saveTinyModel()).dir;
-  server = createScoringServer({ modelDir: dir, maxQueue: 8 });
+  server = createScoringServer({ model: dir, maxQueue: 8 });
   await server.scoring.loaded;
 });
 afterAll(() => server?.close());
@@ -113,7 +113,7 @@ describe("GET /openapi.json", () => {
   });
 
   it("needs the API key when the server has one, and says so in the document", async () => {
-    const s = createScoringServer({ modelDir: dir, apiKey: "k" });
+    const s = createScoringServer({ model: dir, apiKey: "k" });
     await s.scoring.loaded;
     expect((await s.inject("/openapi.json")).statusCode).toBe(401);
     const doc = await documentOf(s, { "x-api-key": "k" });
@@ -122,7 +122,7 @@ describe("GET /openapi.json", () => {
   });
 
   it("describes an image model's image bodies, and its images agree with the server", async () => {
-    const s = createScoringServer({ modelDir: await saveDigitsModel(), maxQueue: 4 });
+    const s = createScoringServer({ model: await saveDigitsModel(), maxQueue: 4 });
     await s.scoring.loaded;
     const doc = await documentOf(s);
     const content = (doc.paths["/score"] as { post: { requestBody: { content: Record<string, unknown> } } }).post.requestBody.content;

@@ -190,7 +190,7 @@ function expectClean(run: Run, operations: string[]) {
 
 describe("schemathesis (all checks, 1,000 cases per operation) finds nothing", () => {
   it("against the tabular model", { timeout: PROCESS_TIMEOUT_MS + 30_000 }, async () => {
-    const started = await startScoringServer({ modelDir: (await saveTinyModel()).dir, maxQueue: MAX_ROWS });
+    const started = await startScoringServer({ model: (await saveTinyModel()).dir, maxQueue: MAX_ROWS });
     try {
       const run = await schemathesis(started.url);
       expectClean(run, ["POST /score", "POST /v2/models/tiny-classifier/infer"]);
@@ -203,7 +203,7 @@ describe("schemathesis (all checks, 1,000 cases per operation) finds nothing", (
     const size = DIGITS_SIZE;
     const dir = size === 28 ? await saveDigitsModel() : await saveSmallDigitsModel(size);
     const name = size === 28 ? "digits-cnn" : `digits-cnn-${size}`;
-    const started = await startScoringServer({ modelDir: dir, maxQueue: MAX_ROWS });
+    const started = await startScoringServer({ model: dir, maxQueue: MAX_ROWS });
     try {
       const images = {
         png: [1, 2, 3].map((seed) => png(size, size, 1, pixels(size, size, 1, seed)).toString("base64")),

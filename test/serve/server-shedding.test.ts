@@ -10,7 +10,7 @@ let started: StartedScoringServer;
 beforeAll(async () => {
   const tiny = await saveTinyModel();
   // A minute's wait and room for two rows: two requests fill the queue and stay there.
-  started = await startScoringServer({ modelDir: tiny.dir, maxWaitMs: 60_000, maxBatch: 32, maxQueue: 2 });
+  started = await startScoringServer({ model: tiny.dir, maxWaitMs: 60_000, maxBatch: 32, maxQueue: 2 });
 });
 afterAll(() => started?.close());
 

@@ -25,8 +25,8 @@ let digitsDir: string;
 beforeAll(async () => {
   const tiny = await saveTinyModel();
   digitsDir = await saveDigitsModel();
-  server = createScoringServer({ modelDir: tiny.dir, apiKey: "k3y" });
-  images = createScoringServer({ modelDir: digitsDir });
+  server = createScoringServer({ model: tiny.dir, apiKey: "k3y" });
+  images = createScoringServer({ model: digitsDir });
   await Promise.all([server.scoring.loaded, images.scoring.loaded]);
   hostPort = (await server.listen({ port: 0, host: "127.0.0.1" })).replace(/^http:\/\//, "");
   imagesHostPort = (await images.listen({ port: 0, host: "127.0.0.1" })).replace(/^http:\/\//, "");

@@ -15,7 +15,7 @@ let server: ScoringServer;
 
 beforeAll(async () => {
   tiny = await saveTinyModel();
-  server = createScoringServer({ modelDir: tiny.dir });
+  server = createScoringServer({ model: tiny.dir });
   await server.scoring.loaded;
 });
 afterAll(() => server?.close());
@@ -24,7 +24,7 @@ const score = (payload: unknown) => server.inject({ method: "POST", url: "/score
 
 describe("loading and health", () => {
   it("answers /readyz 503 until the model is loaded and warmed up, /healthz 200 all along", async () => {
-    const s = createScoringServer({ modelDir: tiny.dir });
+    const s = createScoringServer({ model: tiny.dir });
     const before = await s.inject("/readyz");
     expect(before.statusCode).toBe(503);
     expect(before.json()).toEqual({ status: "loading" });
@@ -40,12 +40,12 @@ describe("loading and health", () => {
 
   it("refuses a folder without model.onnx with a ServeError that says what to write", () => {
     const empty = tempDir("cai-serve-empty-");
-    expect(() => createScoringServer({ modelDir: empty })).toThrowError(ServeError);
-    expect(() => createScoringServer({ modelDir: empty })).toThrowError(/No model\.onnx in .*exportOnnx/);
+    expect(() => createScoringServer({ model: empty })).toThrowError(ServeError);
+    expect(() => createScoringServer({ model: empty })).toThrowError(/No model\.onnx in .*exportOnnx/);
   });
 
   it("refuses bad options", () => {
-    expect(() => createScoringServer({ modelDir: tiny.dir, maxBatch: 0 })).toThrowError(/maxBatch must be a whole number/);
+    expect(() => createScoringServer({ model: tiny.dir, maxBatch: 0 })).toThrowError(/maxBatch must be a whole number/);
   });
 });
 
@@ -57,7 +57,7 @@ describe("the model files", () => {
     const bytes = readFileSync(onnx);
     bytes[bytes.length - 1] ^= 0xff;
     writeFileSync(onnx, bytes);
-    const s = createScoringServer({ modelDir: changed });
+    const s = createScoringServer({ model: changed });
     const error = await s.scoring.loaded.then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(ModelError);
     expect(error).toMatchObject({ code: "CHECKSUM_MISMATCH", message: expect.stringMatching(/\/model\.onnx does not match the save that wrote metadata\.json \(its sha256 is .*Copy the whole model folder again, or save the model again/) });
@@ -69,7 +69,7 @@ describe("the model files", () => {
     const older = tempDir("cai-serve-older-");
     cpSync(tiny.dir, older, { recursive: true });
     editMetadata(older, (m) => delete m.files);
-    const s = createScoringServer({ modelDir: older });
+    const s = createScoringServer({ model: older });
     await s.scoring.loaded;
     const r = await s.inject({ method: "POST", url: "/score", payload: { records: [record(1)] } });
     expect(r.statusCode).toBe(200);
@@ -140,7 +140,7 @@ describe("POST /score", () => {
   });
 
   it("answers 413 over the body limit and for more rows than the queue holds", async () => {
-    const s = createScoringServer({ modelDir: tiny.dir, bodyLimit: 1000, maxQueue: 4 });
+    const s = createScoringServer({ model: tiny.dir, bodyLimit: 1000, maxQueue: 4 });
     await s.scoring.loaded;
     const big = await s.inject({ method: "POST", url: "/score", payload: { records: Array.from({ length: 50 }, (_, i) => record(i)) } });
     expect(big.statusCode).toBe(413);
@@ -173,7 +173,7 @@ describe("HTTP semantics", () => {
   });
 
   it("answers a method Node's parser does not know with 405 + Allow on a known path, over a socket", async () => {
-    const started = await startScoringServer({ modelDir: tiny.dir });
+    const started = await startScoringServer({ model: tiny.dir });
     try {
       const { port } = new URL(started.url);
       const raw = (request: string) =>
@@ -210,7 +210,7 @@ describe("HTTP semantics", () => {
 
 describe("API key", () => {
   it("requires the key everywhere but the health checks, as Bearer or x-api-key", async () => {
-    const s = createScoringServer({ modelDir: tiny.dir, apiKey: "s3cret" });
+    const s = createScoringServer({ model: tiny.dir, apiKey: "s3cret" });
     await s.scoring.loaded;
     for (const url of ["/healthz", "/readyz", "/v2/health/live", "/v2/health/ready"]) expect((await s.inject(url)).statusCode).toBe(200);
     const none = await s.inject({ method: "POST", url: "/score", payload: record() });
@@ -227,7 +227,7 @@ describe("API key", () => {
 
 describe("micro-batching and the bounded queue", () => {
   it("merges concurrent requests into fewer ONNX Runtime runs, each answer still its own", async () => {
-    const s = createScoringServer({ modelDir: tiny.dir, maxWaitMs: 20, maxBatch: 8 });
+    const s = createScoringServer({ model: tiny.dir, maxWaitMs: 20, maxBatch: 8 });
     await s.scoring.loaded;
     const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.inject({ method: "POST", url: "/score", payload: record(i) })));
     expect(rs.every((r) => r.statusCode === 200)).toBe(true);
@@ -245,7 +245,7 @@ describe("micro-batching and the bounded queue", () => {
   });
 
   it("answers 503 with Retry-After once more rows wait than maxQueue, and recovers", async () => {
-    const s = createScoringServer({ modelDir: tiny.dir, maxWaitMs: 300, maxBatch: 32, maxQueue: 4 });
+    const s = createScoringServer({ model: tiny.dir, maxWaitMs: 300, maxBatch: 32, maxQueue: 4 });
     await s.scoring.loaded;
     const rs = await Promise.all(Array.from({ length: 7 }, (_, i) => s.inject({ method: "POST", url: "/score", payload: record(i) })));
     const codes = rs.map((r) => r.statusCode).sort();
@@ -269,7 +269,7 @@ describe("a model whose output is not finite", () => {
     model.setWeights([tf.fill([FEATURES.length, LABELS.length], Number.NaN), tf.zeros([LABELS.length])]);
     await saveServableModel(model, dir, { name: "broken", task: "multiclass-classification", features: FEATURES, labels: LABELS });
     model.dispose();
-    const s = createScoringServer({ modelDir: dir });
+    const s = createScoringServer({ model: dir });
     await s.scoring.loaded;
     const r = await s.inject({ method: "POST", url: "/score", payload: { records: [record(0), record(1)] } });
     expect(r.statusCode).toBe(500);
@@ -374,7 +374,7 @@ describe("Open Inference Protocol (KServe V2)", () => {
 describe("an image model (no feature names)", () => {
   it("scores nested instances in the input's shape, or flat ones, and asks for instances instead of records", async () => {
     const cnn = await saveTinyCnn();
-    const s = createScoringServer({ modelDir: cnn.dir });
+    const s = createScoringServer({ model: cnn.dir });
     await s.scoring.loaded;
     const flat = Array.from({ length: 16 }, (_, i) => (i % 5) / 4);
     const nested = [0, 1, 2, 3].map((y) => [0, 1, 2, 3].map((x) => [flat[y * 4 + x]]));
@@ -400,7 +400,7 @@ describe("an image model (no feature names)", () => {
 
 describe("startScoringServer", () => {
   it("loads, listens on a free port and serves over a real socket until closed", async () => {
-    const { url, close } = await startScoringServer({ modelDir: tiny.dir });
+    const { url, close } = await startScoringServer({ model: tiny.dir });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const r = await fetch(`${url}/score`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ records: [record(2)] }) });
     expect(r.status).toBe(200);
@@ -415,8 +415,8 @@ describe("startScoringServer", () => {
     cpSync(tiny.dir, broken, { recursive: true });
     writeFileSync(path.join(broken, "model.onnx"), "not an onnx file");
     recordChecksum(broken, "model.onnx"); // as if saved so: the file is the one its save wrote, and broken
-    await expect(startScoringServer({ modelDir: broken })).rejects.toMatchObject({ code: "BAD_MODEL", message: expect.stringMatching(/ONNX Runtime cannot load .*model\.onnx.*Export it again/) });
-    const s = createScoringServer({ modelDir: broken });
+    await expect(startScoringServer({ model: broken })).rejects.toMatchObject({ code: "BAD_MODEL", message: expect.stringMatching(/ONNX Runtime cannot load .*model\.onnx.*Export it again/) });
+    const s = createScoringServer({ model: broken });
     await s.scoring.loaded.catch(() => undefined);
     const ready = await s.inject("/readyz");
     expect(ready.statusCode).toBe(503);

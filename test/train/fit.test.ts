@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { trainTestSplit } from "../../lib/data/index.js";
-import { buildTabularModel, evaluateClassifier, fitModel, TrainError, type TrainingProgress } from "../../lib/train/index.js";
+import { buildTabularModel, evaluateClassifier, fitModel, TrainError, type FitProgress, type TrainingProgress } from "../../lib/train/index.js";
 import { tabular } from "./fixtures/tabular.js";
 import { tempDir } from "../support/temp.js";
 
@@ -159,17 +159,26 @@ describe("fitModel", { timeout: 60_000 }, () => {
   it("stops on an AbortSignal and can resume from the last checkpoint", async () => {
     const dir = tmp();
     const controller = new AbortController();
+    const seen: FitProgress[] = [];
     const model = buildTabularModel({ inputDim: 30, seed: 1 });
     const error = await fitModel(model, x, y, {
       epochs: 5,
       seed: 1,
       checkpointDir: dir,
       progress: false,
-      signal: controller.signal,
-      onEpochEnd: (logs) => {
-        if (logs.epoch === 1) controller.abort();
+      abortSignal: controller.signal,
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.epoch === 1) controller.abort();
       },
     }).catch((e: unknown) => e);
+    // onProgress: one event per epoch trained, with that epoch's logs.
+    expect(seen.map((p) => [p.epoch, p.epochs])).toEqual([[0, 5], [1, 5]]);
+    for (const p of seen) {
+      expect(p.logs.epoch).toBe(p.epoch);
+      expect(p.logs.loss).toBeGreaterThan(0);
+      expect(p.samplesPerSecond).toBeGreaterThan(0);
+    }
     expect(error).toBeInstanceOf(TrainError);
     expect((error as TrainError).code).toBe("ABORTED");
     expect((error as TrainError).message).toContain("resume: true");

@@ -4,7 +4,8 @@
 // processes). Output layout: results/<name>.csv (id, label, p_<label>...), _commits/<name>.json
 // (written last; the only thing readers trust), quarantine/<input key> + .reason.json, _job.json
 // (how the input is partitioned: a resume must agree), manifest.json.
-export { runBatchScoring, formatBatchSummary, BATCH_WORKER_ENTRY, type BatchScoringOptions, type BatchScoringSummary } from "./run.js";
+export { runBatchScoring, formatBatchSummary, BATCH_WORKER_ENTRY, type BatchScoringOptions, type BatchScoringSummary, type BatchScoringProgress } from "./run.js";
+export { readBatchResults, type BatchResults, type BatchResultRow, type BatchQuarantineEntry, type ReadBatchResultsOptions } from "./results.js";
 export { runBatchWorker, batchWorkerConfigFromEnv, BATCH_ENV, PROGRESS_PREFIX, type BatchWorkerConfig, type BatchWorkerResult } from "./worker.js";
 export { writeManifest, writeBatchManifest, type BatchManifest, type ManifestPartition } from "./manifest.js";
 export {

@@ -43,7 +43,7 @@ export async function loadBatchModel(url: string, options: OpenStoreOptions = {}
   let model: ScoringModel;
   try {
     // One thread per worker process: the job's parallelism is its processes.
-    model = await loadScoringModel(url, { storage: options, intraOpThreads: 1, interOpThreads: 1, executionProvider });
+    model = await loadScoringModel(url, { ...options, intraOpThreads: 1, interOpThreads: 1, executionProvider });
   } catch (error) {
     // The loader's own codes where they say more than BAD_MODEL: a missing model, a file that
     // differs from its checksum, a provider that cannot run here.

@@ -9,7 +9,7 @@ import { planBatchJob } from "./job.js";
 import { commitKey, IMAGE_INPUT_EXTENSIONS, INPUT_EXTENSIONS, type CommitMarker } from "./layout.js";
 import { writeManifest, type BatchManifest } from "./manifest.js";
 import { loadBatchModel } from "./model.js";
-import { createBatchProgress } from "./progress.js";
+import { createBatchProgress, type BatchProgressState } from "./progress.js";
 import { BATCH_ENV, PROGRESS_PREFIX } from "./worker.js";
 
 /** The worker entrypoint, relative to the project root. */
@@ -45,6 +45,12 @@ export interface BatchScoringOptions {
   executionProvider?: ExecutionProviderChoice;
   /** Terminal progress and summary on stderr. Default true. */
   progress?: boolean;
+  /**
+   * Called as partitions are committed (and every ~250 ms while rows are scored): partitions done
+   * (scored, quarantined, or skipped as committed before) of `total`, rows scored by this run.
+   * With `abortSignal`, the way to stop a job at a point of your choosing.
+   */
+  onProgress?: (progress: BatchScoringProgress) => void;
   /** Worker log lines (not progress). Default: dropped unless `log`. */
   onLine?: (line: string, rank: number) => void;
   /** Print worker log lines as `[rank N] line`. Default false. */
@@ -53,8 +59,19 @@ export interface BatchScoringOptions {
   env?: Record<string, string | undefined>;
   /** The project root (where bin/run-ts.mjs is). Default: found from the toolkit. */
   cwd?: string;
-  /** Stops the workers (SIGTERM): what they committed is kept, and running the job again finishes it. */
+  /**
+   * Stops the workers (SIGTERM): runBatchScoring rejects with BatchScoringError ABORTED; what they
+   * committed is kept, and running the job again finishes it.
+   */
+  abortSignal?: AbortSignal;
+  /** @deprecated Use `abortSignal` (the toolkit's one name for cancellation). */
   signal?: AbortSignal;
+}
+
+/** What `onProgress` receives. */
+export interface BatchScoringProgress extends BatchProgressState {
+  /** Milliseconds since runBatchScoring started. */
+  elapsedMs: number;
 }
 
 export interface BatchScoringSummary {
@@ -92,6 +109,7 @@ export interface BatchScoringSummary {
  */
 export async function runBatchScoring(options: BatchScoringOptions): Promise<BatchScoringSummary> {
   const started = Date.now();
+  const abortSignal = options.abortSignal ?? options.signal;
   const workers = options.workers ?? 2;
   if (!Number.isInteger(workers) || workers < 1) throw new BatchScoringError("BAD_OPTION", `workers must be a whole number ≥ 1, not ${workers}.`);
   for (const key of ["model", "input", "output"] as const) {
@@ -126,7 +144,7 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
   };
   const resolve = (url: string) => (/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : path.resolve(url)); // workers may run elsewhere
   const job = await runLocalJob({
-    abortSignal: options.signal,
+    abortSignal,
     workers,
     entry: BATCH_WORKER_ENTRY,
     cwd: options.cwd,
@@ -144,11 +162,13 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
       if (line.startsWith(PROGRESS_PREFIX)) {
         try {
           perRank.set(rank, JSON.parse(line.slice(PROGRESS_PREFIX.length)));
-          const s = state();
-          progress?.update({ done: Math.min(s.done, partitions.length), total: partitions.length, rows: s.rows });
         } catch {
-          // a torn line: the next one says the same
+          return; // a torn line: the next one says the same
         }
+        const s = state();
+        const now = { done: Math.min(s.done, partitions.length), total: partitions.length, rows: s.rows };
+        progress?.update(now);
+        options.onProgress?.({ ...now, elapsedMs: Date.now() - started });
         return;
       }
       options.onLine?.(line, rank);
@@ -158,7 +178,7 @@ export async function runBatchScoring(options: BatchScoringOptions): Promise<Bat
   const manifest = await writeManifest(input, output, partitions);
   const durationMs = Date.now() - started;
   const rowsThisRun = state().rows;
-  if (!job.ok && options.signal?.aborted) {
+  if (!job.ok && abortSignal?.aborted) {
     progress?.finish(`Batch scoring stopped on request: ${manifest.totals.pending} of ${partitions.length} partitions not committed.`);
     throw new BatchScoringError("ABORTED", `Batch scoring was stopped; ${manifest.totals.scored + manifest.totals.quarantined} of ${partitions.length} partitions are committed and kept.`, {
       hint: "Run the same job again to finish it: committed partitions are skipped.",

@@ -38,6 +38,7 @@ export function localSparkEnvironment(options: { python?: string; root?: string 
   const key = `${root}\0${python}`;
   const known = cache.get(key);
   if (known) return known;
+  if (!options.python && !process.env[SPARK_PYTHON_ENV]) ensureProjectPython(root);
   if (!existsSync(python)) {
     throw new SparkError("SPARK_UNAVAILABLE", `No Python at ${python}: run \`node bin/python-env.mjs\` to create the project's Python environment (it installs pyspark), or set ${SPARK_PYTHON_ENV}.`);
   }
@@ -54,4 +55,20 @@ export function localSparkEnvironment(options: { python?: string; root?: string 
   const env = { python, sparkHome, sparkSubmit: path.join(sparkHome, "bin", "spark-submit"), root };
   cache.set(key, env);
   return env;
+}
+
+/**
+ * Creates or refreshes the project's Python environment (pyspark and the other pinned tools) with
+ * the project's own script, as `npm test` does: a notebook run before any test on a fresh machine
+ * (`npm start`) gets it too. A few hundred milliseconds when it is up to date; the first time it
+ * downloads from PyPI (a minute or two), printing what it does on stderr.
+ */
+function ensureProjectPython(root: string): void {
+  const script = path.join(root, "bin", "python-env.mjs");
+  if (!existsSync(script)) return; // lib/ copied out alone: the checks below say what is missing
+  const made = spawnSync(process.execPath, [script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (made.status !== 0) {
+    const why = `${made.stderr ?? ""}${made.error ? made.error.message : ""}`.trim().split("\n").slice(-6).join("\n");
+    throw new SparkError("SPARK_UNAVAILABLE", `The project's Python environment (pyspark) could not be created: \`node bin/python-env.mjs\` exited ${made.status}.\n${why}`);
+  }
 }

@@ -58,11 +58,21 @@ describe("Indexed Jobs", () => {
     expect(pod).toBeDefined();
     await core.createNamespacedPodEviction({ name: pod!, namespace: "default", body: { metadata: { name: pod!, namespace: "default" } } });
     // What the node's kubelet does then, and kwok does not: stop the container (the pod Failed, exit 137).
-    const evicted = await core.readNamespacedPod({ name: pod!, namespace: "default" });
-    expect(evicted.status?.conditions?.find((c) => c.type === "DisruptionTarget")?.status).toBe("True");
-    evicted.status!.phase = "Failed";
-    evicted.status!.containerStatuses = evicted.status!.containerStatuses!.map((c) => ({ ...c, ready: false, state: { terminated: { exitCode: 137, reason: "Error", startedAt: new Date(), finishedAt: new Date() } } }));
-    await core.replaceNamespacedPodStatus({ name: pod!, namespace: "default", body: evicted });
+    // kwok and the controllers may update the pod between our read and write (409 Conflict): read again.
+    for (let attempt = 1; ; attempt++) {
+      const evicted = await core.readNamespacedPod({ name: pod!, namespace: "default" });
+      expect(evicted.status?.conditions?.find((c) => c.type === "DisruptionTarget")?.status).toBe("True");
+      evicted.status!.phase = "Failed";
+      evicted.status!.containerStatuses = evicted.status!.containerStatuses!.map((c) => ({ ...c, ready: false, state: { terminated: { exitCode: 137, reason: "Error", startedAt: new Date(), finishedAt: new Date() } } }));
+      const conflict = await core.replaceNamespacedPodStatus({ name: pod!, namespace: "default", body: evicted }).then(
+        () => false,
+        (e: { code?: number }) => {
+          if (e.code !== 409 || attempt >= 10) throw e;
+          return true;
+        },
+      );
+      if (!conflict) break;
+    }
     // backoffLimitPerIndex 0: had the failure counted, the index (and the Job) would have failed.
     const result = await done;
     expect(result.job).toMatchObject({ status: "complete", indexesDone: 1, failedIndexes: "", failedPods: 0 });

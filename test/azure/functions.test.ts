@@ -12,7 +12,7 @@ const settings = {
   CUSTOM_AI_INPUT_URL: "https://acct.blob.core.windows.net/data/daily",
   CUSTOM_AI_OUTPUT_URL: "https://acct.blob.core.windows.net/data/scores/",
   CUSTOM_AI_WORKERS: "3",
-  KUBECONFIG: "/home/site/kubeconfig",
+  KUBECONFIG: "kubeconfig/aks.yaml",
 };
 
 function recorder(): TriggerDeps & { calls: { manifests: readonly Manifest[]; options: DeployOptions }[] } {
@@ -44,7 +44,7 @@ describe("Functions triggers → batch scoring Job", () => {
     const started = await timerHandler(configFromSettings(settings), deps)(timer, ctx);
     expect(started).toMatchObject({ job: "batch-scoring-202612040200", input: settings.CUSTOM_AI_INPUT_URL, output: "https://acct.blob.core.windows.net/data/scores/202612040200" });
     expect(deps.calls).toHaveLength(1);
-    expect(deps.calls[0]!.options).toMatchObject({ wait: false, kubeconfig: "/home/site/kubeconfig" });
+    expect(deps.calls[0]!.options).toMatchObject({ wait: false, kubeconfig: "kubeconfig/aks.yaml" });
     const job = jobOf(deps.calls[0]!.manifests);
     expect(job.metadata.name).toBe("batch-scoring-202612040200");
     expect(job.spec).toMatchObject({ completions: 3, completionMode: "Indexed" });

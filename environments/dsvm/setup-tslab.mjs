@@ -16,6 +16,7 @@ import fs from 'fs'
 import os from 'os'
 import path from 'path'
 import { fileURLToPath } from 'url'
+import { defaultDir, readManifest } from './setup-tfjs-gpu.mjs'
 
 const KERNEL_NAME = 'custom-ai-tslab' // not "tslab": leaves a global `tslab install` alone
 const MIN_NODE_MAJOR = 20
@@ -231,14 +232,9 @@ async function resolveTarget($, which, opts) {
 // tfjs-node-gpu's CUDA 11 libraries, when environments/dsvm/setup-tfjs-gpu.mjs installed them (its
 // tfjs-gpu.json lists their folders): the loader reads LD_LIBRARY_PATH only when a process starts,
 // so the kernel gets it from its spec.
-const TFJS_GPU_DIR = process.env.CUSTOM_AI_TFJS_GPU_DIR ? path.resolve(process.env.CUSTOM_AI_TFJS_GPU_DIR) : path.join(REPO, '.cache', 'tfjs-gpu')
 function tfjsGpuLibraryPath() {
-  try {
-    const dirs = JSON.parse(fs.readFileSync(path.join(TFJS_GPU_DIR, 'tfjs-gpu.json'), 'utf8')).libraryPath
-    return Array.isArray(dirs) ? dirs.join(':') : ''
-  } catch (e) {
-    return ''
-  }
+  const dirs = readManifest(defaultDir())?.libraryPath
+  return Array.isArray(dirs) ? dirs.join(':') : ''
 }
 
 // Template -> files of the installed spec: kernel.json with absolute paths, other files (logos) as they are.
@@ -249,7 +245,7 @@ function renderSpec(node, target) {
   const cuda11 = tfjsGpuLibraryPath()
   if (cuda11) {
     spec.env = Object.assign({}, spec.env, { LD_LIBRARY_PATH: cuda11 })
-    say(`ok    tfjs-node-gpu's CUDA 11 libraries (${TFJS_GPU_DIR}) go on the kernel's LD_LIBRARY_PATH`)
+    say(`ok    tfjs-node-gpu's CUDA 11 libraries (${defaultDir()}) go on the kernel's LD_LIBRARY_PATH`)
   }
   if (spec.argv.some((a) => /^@[A-Z_]+@$/.test(a)))
     throw new SetupError(`unknown placeholder left in ${path.join(TEMPLATE_DIR, 'kernel.json')}`)

@@ -5,10 +5,10 @@ import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { AzureError, noCredentialError } from "./errors.js";
 import { validateDeployment } from "./names.js";
 
-/** The standard ARM endpoint; a sovereign cloud or Azure Stack has its own (`endpoint`). */
 /** The SDK clients' HTTP client type (@azure/core-rest-pipeline's HttpClient; not a direct dependency). */
 export type HttpClient = NonNullable<NonNullable<ConstructorParameters<typeof ComputeManagementClient>[2]>["httpClient"]>;
 
+/** The standard ARM endpoint; a sovereign cloud or Azure Stack has its own (`endpoint`). */
 export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
 
 /** The environment variables read when the option is not given. */

@@ -1,7 +1,6 @@
 // teardown: deletes what the toolkit tagged for this deployment, dependents before what they
 // depend on (independent ones concurrently), and says what it left and why. Running it again
 // deletes nothing and reports everything absent.
-import { deleteIfExists } from "./clients.js";
 import { checkCredential } from "./context.js";
 import { deployment } from "./deployment.js";
 import { AzureError, translateAzureError } from "./errors.js";
@@ -89,7 +88,7 @@ export async function teardown(options: ProvisionOptions = {}): Promise<Teardown
         entries.set("resourceGroup", { key: "resourceGroup", name: group.name, outcome: "left", reason: `it still holds resources custom-ai did not delete: ${others.join(", ")}` });
       } else {
         onProgress({ resource: "resourceGroup", phase: "start", message: `delete resource group ${group.name}` });
-        await deleteIfExists(() => group.remove!(d.clients));
+        await group.remove!(d.clients); // each remove treats "already gone" as done
         entries.set("resourceGroup", { key: "resourceGroup", name: group.name, outcome: "deleted" });
         onProgress({ resource: "resourceGroup", phase: "done", message: `${group.name}: deleted` });
       }

@@ -11,7 +11,7 @@ import { serveCommand } from "./serve.js";
 /** A subcommand: it reports what it did through `setExit`, and throws on failure. */
 export type CommandFactory = (setExit: (code: number) => void) => Command;
 
-const COMMANDS: readonly CommandFactory[] = [notebooksCommand, scoreCommand, serveCommand, deployCommand, undeployCommand, (setExit) => azureCommand(setExit), platformsCommand];
+const COMMANDS: readonly CommandFactory[] = [notebooksCommand, scoreCommand, serveCommand, deployCommand, undeployCommand, azureCommand, platformsCommand];
 
 /** Runs the `custom-ai` command line; resolves with the exit code. */
 export function main(argv: string[]): Promise<number> {

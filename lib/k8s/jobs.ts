@@ -141,7 +141,7 @@ function indexedJob(
   const parallelism = Math.min(workers, o.parallelism ?? workers);
   if (!Number.isInteger(parallelism) || parallelism < 1) throw new KubernetesError("BAD_OPTION", `parallelism must be a whole number ≥ 1, not ${o.parallelism}.`);
   const labels = { ...o.labels, ...instanceLabels(kind, name), [LABELS.component]: "worker" };
-  const { [JOB_ENV.jobName]: _named, ...env } = workerEnv(workers, parallelism);
+  const env = workerEnv(workers, parallelism); // no job name: the pod reads it from its label below
   const vars: IEnvVar[] = [
     ...envVars(env),
     // The Job's own name, also for each run of a CronJob.

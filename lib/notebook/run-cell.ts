@@ -52,16 +52,12 @@ function execute(kernel: Kernel, code: string, collector: OutputCollector, timin
     limits.outputGraceMs ?? 3000,
   );
   const attempt: Attempt = { done, timedOut: false, settled: false };
-  let killed = false;
   if (limit !== undefined) {
     attempt.timer = setTimeout(async () => {
       attempt.timedOut = true;
       await kernel.interrupt();
       await Promise.race([done.catch(() => undefined), sleep(limits.interruptGraceMs ?? 5000)]);
-      if (!killed && kernel.isAlive && !attempt.settled) {
-        killed = true;
-        kernel.kill();
-      }
+      if (kernel.isAlive && !attempt.settled) kernel.kill();
     }, limit);
   }
   return attempt;

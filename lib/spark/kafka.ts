@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { killWithParent, stopProcess } from "../core/index.js";
+import { importPackage, killWithParent, stopProcess } from "../core/index.js";
 import { SparkError } from "./errors.js";
 import { kafkaLibs } from "./jars.js";
 import { spawnWatched } from "./watchdog.js";
@@ -30,17 +30,6 @@ export interface StartKafkaOptions {
   log?: (line: string) => void;
   /** How long to wait for it to listen. Default 90 s. */
   startTimeoutMs?: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function java(): string {
@@ -72,7 +61,10 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const libs = kafkaLibs({ log: options.log });
   const cp = `${libs}/*`;
   const dir = mkdtempSync(path.join(options.tempDir ?? os.tmpdir(), "cai-kafka-"));
-  const [port, controller] = [await freePort(), await freePort()];
+  // get-port (ESM-only, hence importPackage) keeps the ports it handed out for a while: the two
+  // cannot be the same, as two probes of a free port could be.
+  const { default: getPort } = (await importPackage("get-port")) as { default: (options?: { host?: string }) => Promise<number> };
+  const [port, controller] = [await getPort({ host: "127.0.0.1" }), await getPort({ host: "127.0.0.1" })];
   const config = path.join(dir, "server.properties");
   writeFileSync(
     config,

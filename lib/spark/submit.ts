@@ -153,17 +153,21 @@ export function startSparkJob(options: SparkSubmitOptions): SparkJob {
     remember(line);
     options.onLine?.(line, "stderr");
   };
-  const lineReader = (handle: (line: string) => void) => {
+  // Lines end in \n, \r\n or a lone \r (Spark's console progress bar), so not readline; the
+  // last line may have no end at all.
+  const readLines = (stream: NodeJS.ReadableStream, handle: (line: string) => void) => {
     let rest = "";
-    return (chunk: Buffer) => {
-      const text = rest + chunk.toString("utf8");
-      const lines = text.split(/\r?\n|\r/);
+    stream.on("data", (chunk: Buffer) => {
+      const lines = (rest + chunk.toString("utf8")).split(/\r?\n|\r/);
       rest = lines.pop() ?? "";
       for (const line of lines) if (line.trim()) handle(line);
-    };
+    });
+    stream.on("end", () => {
+      if (rest.trim()) handle(rest);
+    });
   };
-  child.stdout!.on("data", lineReader(onStdout));
-  child.stderr!.on("data", lineReader(onStderr));
+  readLines(child.stdout!, onStdout);
+  readLines(child.stderr!, onStderr);
 
   let aborted = false;
   const stop = (signal: NodeJS.Signals = "SIGTERM") => stopProcess(child, { signal, group: true, graceMs: options.stopGraceMs ?? 10_000 });

@@ -17,12 +17,11 @@ import { batchDataset, type BatchDataset } from "./batch-data.js";
 import { imageCases } from "./batch-images.js";
 import { runJob, runTogether, type JobRun } from "./batch-job.js";
 import { makeTabularModel } from "./bench-models.js";
-import { median, table } from "./format.js";
-import { ensureVenv, type PeerVenv } from "./peer-venv.js";
+import { envInt, median, table } from "./format.js";
+import { BATCH_PEER_REQUIREMENTS, ensureVenv, type PeerVenv } from "./peer-venv.js";
 import type { BenchContext, BenchSuite } from "./suite.js";
 
 // Pinned as the serving benchmark's peers (onnxruntime = onnxruntime-node's version); pyarrow reads Parquet for pandas; polars is the second peer.
-const PEER_REQUIREMENTS = ["pandas==2.3.3", "numpy==2.4.6", "onnxruntime==1.30.0", "pyarrow==22.0.0", "pillow==12.2.0", "polars==2.1.0"];
 const MiB = 2 ** 20;
 
 type Peer = "pandas" | "polars";
@@ -44,14 +43,6 @@ interface Case {
 const cpu = (c: Case | undefined) => (c && c.runs.length && c.runs.every((r) => r.cpuS !== undefined) ? median(c.runs.map((r) => r.cpuS!)) : NaN);
 const rate = (c: Case | undefined) => (c && c.runs.length ? median(c.runs.map((r) => r.rowsPerS)) : NaN);
 const peak = (c: Case | undefined, key: "peakRss" | "peakProcess" | "peakWorker") => (c && c.runs.length ? Math.max(...c.runs.map((r) => r[key] ?? 0)) : NaN);
-
-function envInt(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === "") return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not ${JSON.stringify(text)}.`);
-  return n;
-}
 
 export const batchScoringSuite: BenchSuite = {
   name: "batch-scoring",
@@ -77,7 +68,7 @@ export const batchScoringSuite: BenchSuite = {
     let venv: PeerVenv | undefined;
     let venvError: string | undefined;
     try {
-      venv = await ensureVenv(ctx.root, "batch-peers", PEER_REQUIREMENTS, ctx.log);
+      venv = await ensureVenv(ctx.root, "batch-peers", BATCH_PEER_REQUIREMENTS, ctx.log);
     } catch (e) {
       venvError = (e as Error).message.split("\n")[0];
       ctx.log(`peers unavailable: ${venvError}`);

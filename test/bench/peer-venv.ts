@@ -6,6 +6,9 @@ import path from "node:path";
 import { shown } from "./papermill.js";
 import { timed } from "./process.js";
 
+/** The batch peers' venv (pandas, polars, Pillow + ONNX Runtime): one list, so suites sharing it never rebuild it in turn. */
+export const BATCH_PEER_REQUIREMENTS = ["pandas==2.3.3", "numpy==2.4.6", "onnxruntime==1.30.0", "pyarrow==22.0.0", "pillow==12.2.0", "polars==2.1.0"];
+
 export interface PeerVenv {
   dir: string;
   bin: string;

@@ -11,11 +11,10 @@ import { localSparkEnvironment, localSubmitArgs, SPARK_JOB_FILES, SPARK_LINE_PRE
 import { batchDataset, type BatchDataset } from "./batch-data.js";
 import { runJob, type JobRun } from "./batch-job.js";
 import { makeTabularModel } from "./bench-models.js";
-import { median, table } from "./format.js";
-import { ensureVenv } from "./peer-venv.js";
+import { envInt, median, table } from "./format.js";
+import { BATCH_PEER_REQUIREMENTS, ensureVenv } from "./peer-venv.js";
 import type { BenchSuite } from "./suite.js";
 
-const PEER_REQUIREMENTS = ["pandas==2.3.3", "numpy==2.4.6", "onnxruntime==1.30.0", "pyarrow==22.0.0", "pillow==12.2.0", "polars==2.1.0"];
 const MiB = 2 ** 20;
 
 interface Run {
@@ -31,14 +30,6 @@ interface Case {
   rows: number;
   runs: Run[];
   skipped?: string;
-}
-
-function envInt(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === "") return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not ${JSON.stringify(text)}.`);
-  return n;
 }
 
 /** The last JSON object in a job's output: a `prefix` line, or (without one) a bare object, pretty-printed or not. */
@@ -71,7 +62,7 @@ export const sparkBatchSuite: BenchSuite = {
     const sizes: BatchDataset[] = [await batchDataset(ctx.root, rows, partitions, false, ctx.log)];
     if (process.env.BENCH_SPARK_10M === "1") sizes.push(await batchDataset(ctx.root, rows * 10, partitions, false, ctx.log));
     const spark = localSparkEnvironment();
-    const venv = await ensureVenv(ctx.root, "batch-peers", PEER_REQUIREMENTS, ctx.log).catch((e: Error) => e);
+    const venv = await ensureVenv(ctx.root, "batch-peers", BATCH_PEER_REQUIREMENTS, ctx.log).catch((e: Error) => e);
 
     const argv = {
       ours: (input: string, output: string) => [process.execPath, path.join(ctx.root, "bin", "custom-ai.mjs"), "score", "--model", model.dir, "--input", input, "--output", output, "--workers", String(cores), "--json"],

@@ -8,7 +8,6 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll } from "vitest";
 import { startLocalCluster, type LocalCluster } from "../../lib/k8s/local/index.js";
 
-export { ensureLocalKubernetes } from "./k8s-build.js";
 
 export interface LocalClusterFixture {
   /** The running cluster (after beforeAll). */

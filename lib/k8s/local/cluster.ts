@@ -9,7 +9,7 @@ import { isBuilt } from "./build.js";
 import { withLock } from "./lock.js";
 import { localKubernetesPaths, type LocalKubernetesPaths } from "./paths.js";
 import { componentPids, isRunning, killAll, waitForExit } from "./processes.js";
-import { runCommand, tail } from "./run-command.js";
+import { aborted, runCommand, tail } from "./run-command.js";
 import { ETCD_VERSION, KUBE_VERSION } from "./versions.js";
 
 /** The name of the cluster `npm run k8s:local -- start` starts, and startLocalCluster's default. */
@@ -243,7 +243,7 @@ async function waitReady(kubectl: Kubectl, name: string, dir: string, deadline: 
     if (Date.now() > deadline) {
       throw new CustomAiError("K8S_LOCAL_START", `Local cluster "${name}" did not become ready in time (${last}).${logTails(dir)}`, { hint: "Read the component logs above; on a busy machine pass a longer timeoutMs." });
     }
-    if (abortSignal?.aborted) throw new CustomAiError("ABORTED", `starting local cluster "${name}": aborted.`);
+    if (abortSignal?.aborted) throw aborted(`starting local cluster "${name}"`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

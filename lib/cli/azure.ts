@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import type { AzureProgress, ProvisionOptions } from "../azure/index.js";
+import { interruptible } from "./interrupt.js";
 
 /** What tests (and embedders) may preset: the credential, the HTTP client, the environment. */
 export type AzureCommandDefaults = Pick<ProvisionOptions, "credential" | "httpClient" | "env" | "pollIntervalMs" | "endpoint">;
@@ -78,14 +79,6 @@ function toOptions(f: Flags, defaults: AzureCommandDefaults, onProgress?: (p: Az
   return o;
 }
 
-/** Ctrl-C aborts the running operation (what finished is kept: exit 130 through ABORTED). */
-function interruptible(): { signal: AbortSignal; done: () => void } {
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error("SIGINT"));
-  process.once("SIGINT", onSigint);
-  return { signal: controller.signal, done: () => process.off("SIGINT", onSigint) };
-}
-
 export function azureCommand(_setExit: (code: number) => void, defaults: AzureCommandDefaults = {}, out: (text: string) => void = (t) => void process.stdout.write(t)): Command {
   const progress = (p: AzureProgress) => {
     if (p.phase === "skipped") return;
@@ -111,7 +104,7 @@ export function azureCommand(_setExit: (code: number) => void, defaults: AzureCo
       .option("--device-plugin", "then apply the NVIDIA device plugin to the cluster (needs --kubeconfig, and kubelogin on the PATH)")
       .action(async (f: Flags & { devicePlugin?: boolean }) => {
         const { apply, formatPlan } = await lib();
-        const stop = interruptible();
+        const stop = interruptible({ reason: new Error("SIGINT") });
         try {
           const r = await apply({ ...toOptions(f, defaults, progress), abortSignal: stop.signal, ...(f.kubeconfig ? { kubeconfigPath: f.kubeconfig } : {}), ...(f.devicePlugin ? { nvidiaDevicePlugin: true } : {}) });
           out(f.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatPlan(r.plan)}\n\nChanged: ${r.changed.join(", ") || "nothing"} (${(r.elapsedMs / 1000).toFixed(1)} s).${r.kubeconfigPath ? ` Kubeconfig: ${r.kubeconfigPath}` : ""}\n`);
@@ -134,7 +127,7 @@ export function azureCommand(_setExit: (code: number) => void, defaults: AzureCo
       .description("delete what custom-ai tagged for the deployment, dependents first; says what it left")
       .action(async (f: Flags) => {
         const { teardown, formatTeardown } = await lib();
-        const stop = interruptible();
+        const stop = interruptible({ reason: new Error("SIGINT") });
         try {
           const t = await teardown({ ...toOptions({ ...f, dsvm: true, aks: true }, defaults, progress), abortSignal: stop.signal });
           out(f.json ? `${JSON.stringify(t, null, 2)}\n` : `${formatTeardown(t)}\n`);

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Manifest } from "../k8s/index.js";
+import { interruptible } from "./interrupt.js";
 
 const wholeNumber = (flag: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -157,16 +158,14 @@ export function undeployCommand(setExit: (code: number) => void): Command {
     .option("--no-wait", "do not wait for the pods to go")
     .action(async (name: string, o) => {
       const { undeploy } = await import("../k8s/index.js");
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once("SIGINT", onSigint);
+      const stop = interruptible();
       try {
-        const removed = await undeploy(name, { kubeconfig: o.kubeconfig, context: o.context, namespace: o.namespace, rbac: Boolean(o.rbac), wait: o.wait, abortSignal: abort.signal });
+        const removed = await undeploy(name, { kubeconfig: o.kubeconfig, context: o.context, namespace: o.namespace, rbac: Boolean(o.rbac), wait: o.wait, abortSignal: stop.signal });
         for (const r of removed) process.stdout.write(`${r.kind} ${r.namespace}/${r.name} deleted\n`);
         if (removed.length === 0) process.stdout.write(`Nothing of ${name} to remove (no object labelled app.kubernetes.io/instance=${name}, managed by custom-ai).\n`);
         setExit(0);
       } finally {
-        process.off("SIGINT", onSigint);
+        stop.done();
       }
     });
 }
@@ -221,12 +220,7 @@ async function run(manifests: Manifest[], o: Record<string, any>, setExit: (code
     setExit(0);
     return;
   }
-  const abort = new AbortController();
-  const onSigint = () => {
-    process.stderr.write("\nInterrupted: stopped waiting; what was applied stays (custom-ai undeploy removes it).\n");
-    abort.abort();
-  };
-  process.once("SIGINT", onSigint);
+  const stop = interruptible({ say: () => process.stderr.write("\nInterrupted: stopped waiting; what was applied stays (custom-ai undeploy removes it).\n") });
   try {
     const result = await k8s.deploy(manifests, {
       kubeconfig: o.kubeconfig,
@@ -235,7 +229,7 @@ async function run(manifests: Manifest[], o: Record<string, any>, setExit: (code
       force: Boolean(o.force),
       wait: o.wait !== false,
       timeoutMs: (o.timeout ?? 600) * 1000,
-      abortSignal: abort.signal,
+      abortSignal: stop.signal,
       onProgress: (p) => process.stderr.write(`${p.message}\n`),
     });
     const d = result.deployment;
@@ -245,6 +239,6 @@ async function run(manifests: Manifest[], o: Record<string, any>, setExit: (code
     if (!d && !j) for (const a of result.applied) process.stdout.write(`${a.kind} ${a.namespace}/${a.name} ${a.action}\n`);
     setExit(0);
   } finally {
-    process.off("SIGINT", onSigint);
+    stop.done();
   }
 }

@@ -40,7 +40,10 @@ export function reportError(error: unknown, options: ReportOptions = {}): number
   }
   if (isCustomAiError(error)) {
     const hint = error.hint ?? (isErrorCode(error.code) ? ERROR_CODES[error.code].todo : undefined);
-    write(`custom-ai: ${error.message} [${error.code}]\n`);
+    // The code goes on the first line: a multi-line message (a pod's log lines, a cell's output)
+    // would otherwise bury it after the last one.
+    const [first, ...rest] = error.message.split("\n");
+    write(`custom-ai: ${first} [${error.code}]\n${rest.map((line) => `${line}\n`).join("")}`);
     if (hint) write(`  What to do: ${hint}\n`);
     if (debug && error.stack) write(`${error.stack}\n`);
     return exitCodeOf(error.code);

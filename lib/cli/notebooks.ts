@@ -3,6 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { formatSummary, parseParameterArgs, ProgressReporter, RunnerError, runNotebooks, type LaunchMode } from "../notebook/index.js";
+import { interruptible } from "./interrupt.js";
 
 const seconds = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -60,12 +61,7 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
       const params = parseParameterArgs(o.parameter);
       if (o.cwd && !(existsSync(o.cwd) && statSync(o.cwd).isDirectory())) throw new RunnerError("BAD_OPTION", `--cwd ${o.cwd} is not a folder.`);
       const reporter = new ProgressReporter(process.stderr, Boolean(o.logOutput));
-      const abort = new AbortController();
-      const onSigint = () => {
-        reporter.log("Interrupted: stopping the kernels and writing what ran so far…");
-        abort.abort();
-      };
-      process.once("SIGINT", onSigint);
+      const stop = interruptible({ say: () => reporter.log("Interrupted: stopping the kernels and writing what ran so far…") });
       reporter.start();
       try {
         const run = await runNotebooks(files, {
@@ -81,7 +77,7 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
           kernelName: o.kernel,
           launch: (o.kernelspec ? "kernelspec" : "auto") as LaunchMode,
           onProgress: reporter.onProgress,
-          abortSignal: abort.signal,
+          abortSignal: stop.signal,
         });
         reporter.stop();
         if (o.json) {
@@ -95,7 +91,7 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
         setExit(run.exitCode);
       } finally {
         reporter.stop();
-        process.off("SIGINT", onSigint);
+        stop.done();
       }
     });
   return cmd;

@@ -6,6 +6,7 @@
 // 130 stopped by Ctrl-C.
 import { Command, InvalidArgumentError } from "commander";
 import { executionProviderOption } from "./execution-provider-option.js";
+import { interruptible } from "./interrupt.js";
 
 /** The exit code of `custom-ai score` when some partitions were quarantined. */
 export const SCORE_QUARANTINED_EXIT = 3;
@@ -32,12 +33,7 @@ export function scoreCommand(setExit: (code: number) => void): Command {
       // Loaded here: `custom-ai --help` should not pay for ONNX Runtime and tfjs.
       const { runBatchScoring } = await import("../serve/batch/index.js");
       // Ctrl-C stops the workers and keeps what they committed: ABORTED (exit 130); a second one kills.
-      const abort = new AbortController();
-      const onSigint = () => {
-        process.stderr.write("\nInterrupted: stopping the workers; committed partitions are kept…\n");
-        abort.abort();
-      };
-      process.once("SIGINT", onSigint);
+      const stop = interruptible({ say: () => process.stderr.write("\nInterrupted: stopping the workers; committed partitions are kept…\n") });
       try {
         const summary = await runBatchScoring({
           model: o.model,
@@ -48,7 +44,7 @@ export function scoreCommand(setExit: (code: number) => void): Command {
           imagesPerPartition: o.imagesPerPartition,
           executionProvider: o.executionProvider,
           log: Boolean(o.log),
-          abortSignal: abort.signal,
+          abortSignal: stop.signal,
         });
         if (o.json) process.stdout.write(JSON.stringify({ ...summary, manifest: undefined }, null, 2) + "\n");
         else {
@@ -59,7 +55,7 @@ export function scoreCommand(setExit: (code: number) => void): Command {
         }
         setExit(summary.quarantined + summary.quarantinedImages > 0 ? SCORE_QUARANTINED_EXIT : 0);
       } finally {
-        process.off("SIGINT", onSigint);
+        stop.done();
       }
     });
 }

@@ -24,7 +24,7 @@ export interface Cluster {
   core: K8s.CoreV1Api;
   /** The API server's URL. */
   server: string;
-  /** The context's namespace, else "default". */
+  /** KubeOptions.namespace, else the context's namespace, else "default". */
   namespace: string;
   /** Where the configuration came from, for messages. */
   source: string;
@@ -71,7 +71,7 @@ export async function connect(o: KubeOptions = {}): Promise<Cluster> {
   }
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new KubernetesError("NO_KUBECONFIG", `The kubeconfig ${source} has no current context with a cluster: set one (kubectl config use-context <name>) or pass --context.`);
-  const namespace = config.getContextObject(config.getCurrentContext())?.namespace ?? "default";
+  const namespace = o.namespace || config.getContextObject(config.getCurrentContext())?.namespace || "default";
   return { k8s, config, objects: k8s.KubernetesObjectApi.makeApiClient(config), core: config.makeApiClient(k8s.CoreV1Api), server: cluster.server, namespace, source };
 }
 

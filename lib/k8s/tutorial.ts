@@ -76,9 +76,7 @@ export async function deployTutorial(manifests: readonly Manifest[], o: Tutorial
   const kube = { kubeconfig, namespace: o.namespace || undefined };
   let deployed = false;
   try {
-    const connected = await connect(kube);
-    const { server, core } = connected;
-    const namespace = kube.namespace ?? connected.namespace;
+    const { server, core, namespace } = await connect(kube);
     if (cluster && namespace !== "default") await core.createNamespace({ body: { metadata: { name: namespace } } }).catch((e: { code?: number }) => { if (e.code !== 409) throw e; });
     say(`deploying ${manifests.map((m) => `${m.kind} ${m.metadata.name}`).join(", ")} to ${server} (${target}), namespace ${namespace}`);
     const began = Date.now();

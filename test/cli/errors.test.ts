@@ -105,6 +105,11 @@ describe("reportError", () => {
     expect(report(new RunnerError("KERNEL_START", "No answer.")).code).toBe(3);
   });
 
+  it("puts the code on a multi-line message's first line, not after its last (a pod's log lines)", () => {
+    const { text } = report(new ServeError("START_FAILED", "The server exited.\nlog: line 1\nlog: line 2", { hint: "Read the log." }));
+    expect(text).toBe("custom-ai: The server exited. [START_FAILED]\nlog: line 1\nlog: line 2\n  What to do: Read the log.\n");
+  });
+
   it("calls anything else a bug: no stack unless asked for", () => {
     const plain = report(new TypeError("Cannot read properties of undefined (reading 'x')"));
     expect(plain.code).toBe(1);

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { formatSummary, parseParameterArgs, ProgressReporter, RunnerError, runNotebooks, type LaunchMode } from "../notebook/index.js";
+import type { LaunchMode } from "../notebook/index.js";
 import { interruptible } from "./interrupt.js";
 
 const seconds = (flag: string) => (v: string) => {
@@ -16,9 +16,13 @@ const positiveInt = (v: string) => {
   return n;
 };
 const collect = (v: string, acc: string[]) => [...acc, v];
+// Loaded when a notebook command runs: `custom-ai score` and `serve` (and their images) should not
+// pay for the runner, zeromq included.
+const runner = () => import("../notebook/index.js");
 
 /** Expands paths, folders (their *.ipynb) and globs, in the order given, without duplicates. */
 export async function expandNotebookArgs(args: string[]): Promise<string[]> {
+  const { RunnerError } = await runner();
   // zx (for its glob) costs ~0.3 s to load: only when a glob or a folder needs it.
   const glob = async (pattern: string, options?: { onlyFiles?: boolean }) => (await import("zx")).glob(pattern, options);
   const files: string[] = [];
@@ -57,6 +61,7 @@ export function notebooksCommand(setExit: (code: number) => void): Command {
     .option("--log-output", "print each cell's output as it arrives")
     .option("--json", "print the results as JSON on stdout")
     .action(async (args: string[], o) => {
+      const { formatSummary, parseParameterArgs, ProgressReporter, RunnerError, runNotebooks } = await runner();
       const files = await expandNotebookArgs(args);
       const params = parseParameterArgs(o.parameter);
       if (o.cwd && !(existsSync(o.cwd) && statSync(o.cwd).isDirectory())) throw new RunnerError("BAD_OPTION", `--cwd ${o.cwd} is not a folder.`);

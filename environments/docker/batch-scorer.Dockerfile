@@ -33,11 +33,14 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
-COPY bin/run-ts.mjs ./bin/
+COPY bin/prebuilt.mjs bin/run-ts.mjs ./bin/
 COPY lib/core ./lib/core
 COPY lib/jobs ./lib/jobs
 COPY lib/models ./lib/models
 COPY lib/serve ./lib/serve
+# The entrypoint pre-built to JavaScript (bin/prebuilt.mjs, into .cache/js): it starts without
+# tsx's loader. Stamped with these files as copied, so it is fresh on the read-only filesystem.
+RUN node bin/prebuilt.mjs lib/serve/batch/worker-main.ts
 ARG MODEL_DIR=environments/docker/no-model
 COPY ${MODEL_DIR} ./model/
 USER 1000:1000

@@ -8,22 +8,20 @@ export const IMAGE_NAMESPACE = "custom-ai";
 
 // The npm packages each entrypoint loads (dependency-cruiser finds them from the entrypoint; the
 // test checks that these lists are exactly those), plus those loaded by a computed name
-// (`byName`). Everything they depend on is kept too (the package-lock's graph); every other
+// (`byName`). bin/prebuilt.mjs loads esbuild (and tsx) only when the image's pre-built entrypoint
+// is stale or unusable. Everything they depend on is kept too (the package-lock's graph); every other
 // top-level package is removed.
 const SCORING_PACKAGES = [
   "@azure/identity", "@azure/storage-blob", "commander", "fastify", "get-port", "hyparquet", "jpeg-js",
-  "onnxruntime-node", "pngjs", "prom-client", "tsx",
-  // `custom-ai` loads the notebook runner's module at start (lib/cli/main.ts → notebooks.ts →
-  // lib/notebook): zeromq, and tslab (lib/notebook/glue.ts requires it).
-  "tslab", "zeromq",
+  "esbuild", "onnxruntime-node", "pngjs", "prom-client", "tsx",
 ];
-const BATCH_PACKAGES = ["@azure/identity", "@azure/storage-blob", "get-port", "hyparquet", "jpeg-js", "onnxruntime-node", "pngjs", "tsx"];
+const BATCH_PACKAGES = ["@azure/identity", "@azure/storage-blob", "esbuild", "get-port", "hyparquet", "jpeg-js", "onnxruntime-node", "pngjs", "tsx"];
 // The backend ladder loads these by a computed name (lib/train/backends.ts). The native
 // tfjs-node(-gpu) packages are left out: without their install script (which downloads
 // libtensorflow) they cannot load.
 const TRAIN_BY_NAME = ["@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-backend-webgpu"];
 const TRAIN_PACKAGES = [
-  "@azure/identity", "@azure/storage-blob", "@tensorflow/tfjs", "danfojs-node", "get-port", "mnist", "onnx-proto",
+  "@azure/identity", "@azure/storage-blob", "@tensorflow/tfjs", "danfojs-node", "esbuild", "get-port", "mnist", "onnx-proto",
   "pngjs", "tslab", "tsx", "vega", "vega-lite", "webgpu",
   ...TRAIN_BY_NAME,
 ];

@@ -31,7 +31,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
-COPY bin/custom-ai.mjs bin/run-ts.mjs ./bin/
+COPY bin/custom-ai.mjs bin/prebuilt.mjs bin/run-ts.mjs ./bin/
 # What `custom-ai serve` loads: no lib/train, lib/data or TensorFlow.js.
 COPY lib/cli ./lib/cli
 COPY lib/core ./lib/core
@@ -39,6 +39,9 @@ COPY lib/jobs ./lib/jobs
 COPY lib/models ./lib/models
 COPY lib/notebook ./lib/notebook
 COPY lib/serve ./lib/serve
+# The entrypoint pre-built to JavaScript (bin/prebuilt.mjs, into .cache/js): it starts without
+# tsx's loader. Stamped with these files as copied, so it is fresh on the read-only filesystem.
+RUN node bin/prebuilt.mjs lib/cli/main.ts
 ARG MODEL_DIR=environments/docker/no-model
 COPY ${MODEL_DIR} ./model/
 USER 1000:1000

@@ -35,11 +35,14 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
-COPY bin/run-ts.mjs ./bin/
+COPY bin/prebuilt.mjs bin/run-ts.mjs ./bin/
 COPY lib/core ./lib/core
 COPY lib/data ./lib/data
 COPY lib/jobs ./lib/jobs
 COPY lib/models ./lib/models
 COPY lib/train ./lib/train
+# The entrypoint pre-built to JavaScript (bin/prebuilt.mjs, into .cache/js): it starts without
+# tsx's loader. Stamped with these files as copied, so it is fresh on the read-only filesystem.
+RUN node bin/prebuilt.mjs lib/train/distributed/worker-main.ts
 USER 1000:1000
 ENTRYPOINT ["node", "bin/run-ts.mjs", "lib/train/distributed/worker-main.ts"]

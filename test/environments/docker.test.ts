@@ -81,6 +81,13 @@ describe.each(names)("%s.Dockerfile", (image) => {
     expect(final.instructions.map((i) => i.keyword)).not.toContain("HEALTHCHECK");
   });
 
+  it("ships its entrypoint pre-built (bin/prebuilt.mjs), built after the lib/ files it bundles are copied", () => {
+    const entry = spec.entrypoint === "serve" ? "lib/cli/main.ts" : ENTRYPOINTS[spec.entrypoint][2];
+    const at = final.instructions.findIndex((i) => i.keyword === "RUN" && i.args === `node bin/prebuilt.mjs ${entry}`);
+    expect(at, `RUN node bin/prebuilt.mjs ${entry}`).toBeGreaterThan(-1);
+    expect(final.instructions.findLastIndex((i) => i.keyword === "COPY" && /(^|\s)(lib|bin)\//.test(i.args))).toBeLessThan(at);
+  });
+
   it("pins every base image by tag and runs Node 24", () => {
     for (const stage of file.stages) {
       if (aliases.includes(stage.from)) continue; // a stage of this file
@@ -185,8 +192,11 @@ async function loadedBy(entrypoint: readonly string[]): Promise<Loaded> {
   // computed name, so the workers' files are entries of their own.
   const entries = [...new Set(Object.values(images).flatMap((i) => (ENTRYPOINTS[i.entrypoint] as readonly string[]).slice(1).filter((a) => /\.(mjs|ts)$/.test(a))))].sort();
   const graph = await graphFrom(entries);
-  // The bin script's own imports all run at start (bin/custom-ai.mjs awaits import("lib/cli/main.ts")).
-  const modules = closure(graph, [file, ...(graph.edges.get(file) ?? []).map(([to]) => to)], !cli);
+  // The bin scripts' own imports all run at start (bin/custom-ai.mjs awaits import("lib/cli/main.ts");
+  // bin/prebuilt.mjs loads esbuild, or tsx, when the pre-built entrypoint is stale or unusable).
+  const direct = (m: string) => (graph.edges.get(m) ?? []).map(([to]) => to);
+  const bins = [file, ...direct(file).filter((m) => m.startsWith("bin/"))];
+  const modules = closure(graph, bins.flatMap((b) => [b, ...direct(b)]), !cli);
   const next = cli ? `lib/cli/${arg}.ts` : arg;
   expect(graph.edges.has(next), next).toBe(true);
   for (const m of closure(graph, next, true)) modules.add(m);
@@ -285,6 +295,12 @@ describe("an image's layout: its files and pruned node_modules, and nothing else
       mkdirSync(path.dirname(path.join(app, at)), { recursive: true });
       symlinkSync(path.join(root, at), path.join(app, at), "dir");
     }
+    // The final stage's build step: the entrypoint pre-built into .cache/js (bin/prebuilt.mjs).
+    const final = read(image).stages.at(-1)!;
+    for (const run of final.instructions.filter((i) => i.keyword === "RUN" && i.args.startsWith("node bin/prebuilt.mjs "))) {
+      const r = spawnSync(process.execPath, ["--preserve-symlinks", "--preserve-symlinks-main", ...run.args.split(/\s+/).slice(1)], { cwd: app, encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+    }
     return app;
   }
 
@@ -295,7 +311,7 @@ describe("an image's layout: its files and pruned node_modules, and nothing else
     const child = spawn(process.execPath, ["--preserve-symlinks", "--preserve-symlinks-main", ...rest, ...args], {
       cwd: app,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NODE_ENV: "production", CUSTOM_AI_TARGET: "local", ...env },
+      env: { ...process.env, NODE_ENV: "production", CUSTOM_AI_TARGET: "local", CUSTOM_AI_PREBUILT_TRACE: "1", ...env },
     });
     let out = "";
     let err = "";
@@ -330,6 +346,7 @@ describe("an image's layout: its files and pruned node_modules, and nothing else
       p.child.kill("SIGTERM");
     }
     expect(await p.exited).toBe(0);
+    expect(p.err()).toMatch(/^prebuilt: fresh \.cache\/js\/cli\//m);
   });
 
   it("batch-scorer: the worker scores its partitions", async () => {
@@ -343,6 +360,7 @@ describe("an image's layout: its files and pruned node_modules, and nothing else
     const p = runEntrypoint(app, "batch-scorer", [], env);
     expect(await p.exited, p.err()).toBe(0);
     expect(p.out()).toMatch(/done: 2 scored, 0 skipped, 0 quarantined, 100 rows/);
+    expect(p.err()).toMatch(/^prebuilt: fresh \.cache\/js\/batch-worker\//m);
   });
 
   it("train-worker: a job of one trains and saves", async () => {
@@ -353,6 +371,7 @@ describe("an image's layout: its files and pruned node_modules, and nothing else
     const env = { WORLD_SIZE: "1", JOB_COMPLETION_INDEX: "0", CUSTOM_AI_RUN_ID: "image-test", CUSTOM_AI_STORE_URL: pathToFileURL(store).href, CUSTOM_AI_TRAIN_CONFIG: JSON.stringify(config) };
     const p = runEntrypoint(app, "train-worker", [], env);
     expect(await p.exited, p.err()).toBe(0);
+    expect(p.err()).toMatch(/^prebuilt: fresh \.cache\/js\/train-worker\//m);
     const files = readdirSync(store, { recursive: true }).map(String);
     expect(files.some((f) => /image-test[\\/]status[\\/]rank-0\.json$/.test(f)), files.join(" ")).toBe(true);
     const status = JSON.parse(readFileSync(path.join(store, files.find((f) => /status[\\/]rank-0\.json$/.test(f))!), "utf8"));

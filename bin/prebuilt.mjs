@@ -188,21 +188,31 @@ function missingLazyImports(missing) {
 }
 
 /**
- * lib/ as tsx runs it: `import.meta.url` (and .dirname, .filename) name the .ts file, not the
- * chunk it is bundled into. (`require`, `__dirname` are undefined, as in any ES module: see `define`.)
+ * Reads the project's TypeScript for esbuild, and stamps each file with the bytes bundled (its
+ * stat taken before the read: an edit after it shows as a newer mtime and another SHA-1, so the
+ * build is stale, never wrongly fresh). And lib/ as tsx and tslab run it: `import.meta.url` (and
+ * .dirname, .filename) and `__dirname` name the .ts file's own path, not the chunk it is bundled
+ * into (lib/ finds its shipped files, prices.json and the datasets, through them). `require` stays
+ * undefined, as in any ES module (see `define`).
  */
-function importMetaOfSource() {
+function sourcesOf(stamps) {
   return {
-    name: "import-meta-of-source",
+    name: "sources-of-the-project",
     setup(build) {
       build.onLoad({ filter: /\.[cm]?tsx?$/ }, (args) => {
         if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
-        const text = readFileSync(args.path, "utf8");
-        if (!text.includes("import.meta")) return undefined;
-        const contents = text
-          .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
-          .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(path.dirname(args.path)))
-          .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+        const { mtimeMs } = statSync(args.path);
+        const bytes = readFileSync(args.path);
+        const rel = path.relative(ROOT, args.path).split(path.sep).join("/");
+        stamps.set(rel, [rel, bytes.length, mtimeMs, createHash("sha1").update(bytes).digest("hex")]);
+        let contents = bytes.toString("utf8");
+        if (contents.includes("import.meta")) {
+          contents = contents
+            .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
+            .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(path.dirname(args.path)))
+            .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path));
+        }
+        if (contents.includes("__dirname")) contents = contents.replace(/\b__dirname\b/g, JSON.stringify(path.dirname(args.path)));
         return { contents, loader: path.extname(args.path).endsWith("x") ? "tsx" : "ts" };
       });
     },
@@ -218,6 +228,9 @@ export async function build(entry) {
   const tmp = path.join(dir, `tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   const missing = new Set();
   const started = Date.now() - 1;
+  // What shapes the build is stamped before it runs; lib/'s files as esbuild reads them (sourcesOf).
+  const shaping = SHAPING.map((rel) => stampOf(rel, Infinity));
+  const stamps = new Map();
   try {
     const result = await esbuild.build({
       absWorkingDir: ROOT,
@@ -239,10 +252,11 @@ export async function build(entry) {
       sourcesContent: false,
       metafile: true,
       logLevel: "silent",
-      plugins: [missingLazyImports(missing), importMetaOfSource()],
+      plugins: [missingLazyImports(missing), sourcesOf(stamps)],
     });
-    const bundled = Object.keys(result.metafile.inputs).filter((p) => !p.includes("node_modules/") && !p.includes(":"));
-    const inputs = [...new Set([...bundled, ...SHAPING])].sort().map((rel) => stampOf(rel, started));
+    const bundled = Object.keys(result.metafile.inputs).filter((p) => !p.includes("node_modules/") && !p.includes(":") && !SHAPING.includes(p));
+    // A bundled file esbuild read itself (not TypeScript) is stamped now; one changed since the build began never matches.
+    const inputs = [...bundled.map((rel) => stamps.get(rel) ?? stampOf(rel, started)), ...shaping].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const rel of [...missing].sort()) inputs.push([rel, -1]);
     const version = createHash("sha1").update(JSON.stringify([BUILDER_VERSION, esbuild.version, ROOT, inputs.map((i) => [i[0], i[3] ?? null])])).digest("hex").slice(0, 16);
     try {
@@ -309,13 +323,15 @@ export async function prebuiltEntry(entry, env = process.env) {
 }
 
 /**
- * Runs `entry`'s module: the pre-built one with source maps on (stack traces, and lib/'s lookups of
- * its own files by stack frame, name the .ts files), else tsx's loader and `importTs()` (the .ts).
+ * Runs `entry`'s module: the pre-built one, else tsx's loader and `importTs()` (the .ts). Source
+ * maps (stack traces that name the .ts files and lines) are turned on where stack traces are shown:
+ * --debug or CUSTOM_AI_DEBUG=1 (they cost each process ~5-40 ms of start-up, as chunks load).
+ * Function and class names are kept in the bundle either way.
  */
 export async function importEntry(entry, importTs = () => import(pathToFileURL(path.join(ROOT, entry)).href)) {
   const url = await prebuiltEntry(entry);
   if (url) {
-    process.setSourceMapsEnabled(true);
+    if (process.env.CUSTOM_AI_DEBUG === "1" || process.argv.includes("--debug")) process.setSourceMapsEnabled(true);
     return import(url);
   }
   const { register } = await import("tsx/esm/api");

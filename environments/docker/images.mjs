@@ -12,10 +12,10 @@ export const IMAGE_NAMESPACE = "custom-ai";
 // is stale or unusable. Everything they depend on is kept too (the package-lock's graph); every other
 // top-level package is removed.
 const SCORING_PACKAGES = [
-  "@azure/identity", "@azure/storage-blob", "commander", "fastify", "get-port", "hyparquet", "jpeg-js",
+  "@azure/identity", "@azure/storage-blob", "@jsquash/jpeg", "commander", "fastify", "get-port", "hyparquet", "hysnappy", "jpeg-js",
   "esbuild", "onnxruntime-node", "pngjs", "prom-client", "tsx",
 ];
-const BATCH_PACKAGES = ["@azure/identity", "@azure/storage-blob", "esbuild", "get-port", "hyparquet", "jpeg-js", "onnxruntime-node", "pngjs", "tsx"];
+const BATCH_PACKAGES = ["@azure/identity", "@azure/storage-blob", "@jsquash/jpeg", "esbuild", "get-port", "hyparquet", "hysnappy", "jpeg-js", "onnxruntime-node", "pngjs", "tsx"];
 // The backend ladder loads these by a computed name (lib/train/backends.ts). The native
 // tfjs-node(-gpu) packages are left out: without their install script (which downloads
 // libtensorflow) they cannot load.

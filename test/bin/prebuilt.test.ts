@@ -65,14 +65,15 @@ describe("bin/prebuilt.mjs", () => {
     expect((await cli(dir, ["--help"])).trace).toEqual([`fresh .cache/js/cli/${v1}/main.js`]);
     expect(version(dir).inputs.find((i) => i[0] === "lib/cli/main.ts")![2]).toBe(statSync(main).mtimeMs);
 
-    // An edit: the next start rebuilds, and runs the edited code (its stack trace points at the .ts line).
+    // An edit: the next start rebuilds, and runs the edited code (with CUSTOM_AI_DEBUG=1, its stack
+    // trace points at the .ts line through the bundle's source map).
     const text = readFileSync(main, "utf8").replace(
       "export function main(argv: string[]): Promise<number> {",
       'export function main(argv: string[]): Promise<number> {\n  if (argv[0] === "boom") throw new Error("boom from the edited main");',
     );
     writeFileSync(main, text);
     const line = text.split("\n").findIndex((l) => l.includes("boom from the edited main")) + 1;
-    const edited = await cli(dir, ["boom"]);
+    const edited = await cli(dir, ["boom"], { CUSTOM_AI_DEBUG: "1" });
     expect(edited.trace[0]).toBe("cli is stale: lib/cli/main.ts changed");
     expect(edited.trace[1]).toMatch(/^built \.cache\/js\/cli\/[0-9a-f]{16}\/main\.js$/);
     expect(version(dir).version).not.toBe(v1);

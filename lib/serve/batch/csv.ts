@@ -1,6 +1,7 @@
 // The little CSV the scorer reads and writes: comma-separated, a header row, CRLF or LF, quoted
 // cells ("a,b", "" for a quote) within one line. The byte-level reader is in readers.ts; this file
 // holds the per-cell rules it falls back to, and the results writer.
+import type { IdCells } from "./ids.js";
 
 /** Splits one line; a quoted cell ("a,b") keeps its comma, "" is an escaped quote. */
 export function splitCsvLine(line: string): string[] {
@@ -54,42 +55,68 @@ export function resultHeader(labels: readonly string[]): string {
 export class ResultWriter {
   private buf = Buffer.allocUnsafe(1 << 16);
   private readonly labels: Buffer[];
+  private readonly longestLabel: number;
 
   constructor(labels: readonly string[]) {
     this.labels = labels.map((l) => Buffer.from(csvCell(l), "utf8"));
+    this.longestLabel = Math.max(0, ...this.labels.map((l) => l.length));
   }
 
   /** `n` rows of `probs` (row-major, labels.length wide). */
   rows(ids: readonly string[], probs: Float32Array, n: number): Buffer {
-    const k = this.labels.length;
-    let longestLabel = 0;
-    for (const l of this.labels) longestLabel = Math.max(longestLabel, l.length);
-    let buf = this.buf;
     let pos = 0;
     for (let r = 0; r < n; r++) {
       const id = ids[r];
-      // id (≤ 3 bytes per UTF-16 unit, doubled for quotes) + label + k numbers of ≤ 25 bytes.
-      const need = pos + id.length * 6 + 2 + longestLabel + k * 26 + 1;
-      if (need > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
-        buf.copy(bigger, 0, 0, pos);
-        buf = this.buf = bigger;
-      }
-      pos = writeId(buf, pos, id);
-      buf[pos++] = 44;
-      const at = r * k;
-      let best = 0;
-      for (let c = 1; c < k; c++) if (probs[at + c] > probs[at + best]) best = c;
-      const label = this.labels[best];
-      label.copy(buf, pos);
-      pos += label.length;
-      for (let c = 0; c < k; c++) {
-        buf[pos++] = 44;
-        pos = writeProbability(buf, pos, probs[at + c]);
-      }
-      buf[pos++] = 10;
+      // id (≤ 3 bytes per UTF-16 unit, doubled for quotes) + the rest.
+      const buf = this.room(pos, id.length * 6);
+      pos = this.rest(buf, writeId(buf, pos, id), probs, r);
     }
-    return buf.subarray(0, pos);
+    return this.buf.subarray(0, pos);
+  }
+
+  /** The same as rows(ids.strings(from, n), probs, n), from the ids' bytes. */
+  cells(ids: IdCells, from: number, probs: Float32Array, n: number): Buffer {
+    const { starts, odd } = ids;
+    const bytes = ids.bytes;
+    let pos = 0;
+    for (let r = 0; r < n; r++) {
+      const s = starts[from + r];
+      const e = starts[from + r + 1];
+      const id = odd?.get(from + r);
+      const buf = this.room(pos, id === undefined ? e - s : id.length * 6);
+      if (id !== undefined) pos = writeId(buf, pos, id);
+      else for (let i = s; i < e; i++) buf[pos++] = bytes[i];
+      pos = this.rest(buf, pos, probs, r);
+    }
+    return this.buf.subarray(0, pos);
+  }
+
+  /** The buffer, grown (keeping pos bytes) to take an id of `idBytes` and the rest of a row from pos. */
+  private room(pos: number, idBytes: number): Buffer {
+    // id + comma + label + k numbers of ≤ 25 bytes and their commas + LF.
+    const need = pos + idBytes + 2 + this.longestLabel + this.labels.length * 26 + 1;
+    if (need <= this.buf.length) return this.buf;
+    const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(bigger, 0, 0, pos);
+    return (this.buf = bigger);
+  }
+
+  /** After row r's id: the label of its highest probability, the probabilities, LF. */
+  private rest(buf: Buffer, pos: number, probs: Float32Array, r: number): number {
+    const k = this.labels.length;
+    buf[pos++] = 44;
+    const at = r * k;
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs[at + c] > probs[at + best]) best = c;
+    const label = this.labels[best];
+    label.copy(buf, pos);
+    pos += label.length;
+    for (let c = 0; c < k; c++) {
+      buf[pos++] = 44;
+      pos = writeProbabilityAt(buf, pos, probs, at + c);
+    }
+    buf[pos++] = 10;
+    return pos;
   }
 }
 
@@ -112,6 +139,18 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
  * String(v) otherwise (0, 1, logits...).
  */
 export function writeProbability(buf: Buffer, pos: number, v: number): number {
+  one[0] = v;
+  return writeProbabilityAt(buf, pos, one, 0);
+}
+const one = new Float64Array(1);
+
+/**
+ * writeProbability of values[i]. The value is read here, not passed: a double argument to a
+ * function too big to inline is boxed (a heap number) on every call, 16 bytes of garbage per
+ * probability.
+ */
+function writeProbabilityAt(buf: Buffer, pos: number, values: Float32Array | Float64Array, i: number): number {
+  const v = values[i];
   if (!(v > 1e-9 && v < 1)) return pos + buf.write(String(v), pos, "latin1");
   let zeros = 0; // zeros between the point and the first significant digit
   while (v * POW10[zeros + 1] < 1) zeros++;

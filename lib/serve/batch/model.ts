@@ -2,7 +2,7 @@
 // "raw rows or image files in, class probabilities out". Kept free of tfjs, so that a worker
 // starts in well under a second.
 import type { OpenStoreOptions } from "../../core/index.js";
-import { MODEL_FILES, ModelError, type ImageInputStep } from "../../models/saved/index.js";
+import { MODEL_FILES, ModelError, type ImageInputStep, type Preprocessing, type StandardScalerStep } from "../../models/saved/index.js";
 import { ServeError } from "../errors.js";
 import type { ExecutionProviderChoice, ResolvedExecutionProvider } from "../execution-providers.js";
 import type { ImageDecoder } from "../image/index.js";
@@ -30,7 +30,39 @@ export interface BatchModel {
    * or decoded images. Returns probabilities, row-major, labels.length wide.
    */
   score(raw: Float32Array, rows: number): Promise<Float32Array>;
+  /**
+   * Tabular models whose preprocessing is one per-feature affine map, value → (value − mu) × inv
+   * (a standard scaler; none is mu 0, inv 1): the readers apply it as they fill a batch (see
+   * scaleValue) and call scoreScaled, which saves score's copy and its pass over the batch.
+   * Undefined otherwise (then score preprocesses).
+   */
+  scaler?: Scaler;
+  /** Scores `rows` rows already scaled by `scaler`, from `x` itself (no copy: the caller must not change it until this resolves). */
+  scoreScaled(x: Float32Array, rows: number): Promise<Float32Array>;
   release(): Promise<void>;
+}
+
+/** A per-feature affine map; scaleValue applies it. */
+export interface Scaler {
+  mu: Float32Array;
+  inv: Float32Array;
+}
+
+/**
+ * What compilePreprocessing's standard scaler (lib/serve/preprocess.ts) stores for a value held in
+ * a Float32Array: the value rounded to float32, then (v − mu) × inv in doubles, rounded on store.
+ * Readers store this straight into the batch, so the scores are bit-identical to score()'s.
+ */
+export const scaleValue = (value: number, mu: number, inv: number): number => (Math.fround(value) - mu) * inv;
+
+/** The model's preprocessing as one Scaler, or undefined when it is anything else. Mirrors compilePreprocessing. */
+export function fusedScaler(preprocessing: readonly Preprocessing[] | undefined, width: number): Scaler | undefined {
+  const steps = (preprocessing ?? []).filter((step) => step.kind !== "image");
+  if (steps.length === 0) return { mu: new Float32Array(width), inv: new Float32Array(width).fill(1) };
+  if (steps.length !== 1 || steps[0].kind !== "standard-scaler") return undefined;
+  const { mean, std } = steps[0] as StandardScalerStep;
+  if (mean.length !== width || std.length !== width) return undefined;
+  return { mu: Float32Array.from(mean), inv: Float32Array.from(std, (s) => (s === 0 ? 1 : 1 / s)) };
 }
 
 /**
@@ -67,6 +99,13 @@ export async function loadBatchModel(url: string, options: OpenStoreOptions = {}
   if (labels.length === 0) throw await fail(`${where} has no labels and its output has no fixed width: the batch scorer writes class probabilities, so save the model with its labels.`);
   const { rowSize } = model;
   const loaded = model;
+  const run = async (x: Float32Array, rows: number) => {
+    const { data } = await loaded.run(x, rows);
+    if (data.length !== rows * labels.length) {
+      throw new BatchScoringError("BAD_MODEL", `The model gave ${data.length} outputs for ${rows} rows and ${labels.length} labels: its metadata.json does not fit model.onnx; save both again.`);
+    }
+    return data;
+  };
   return {
     name: model.name,
     kind: model.image ? "image" : "tabular",
@@ -80,12 +119,10 @@ export async function loadBatchModel(url: string, options: OpenStoreOptions = {}
       // A copy: readers reuse their buffers, and preprocessing works in place.
       const x = raw.slice(0, rows * rowSize);
       loaded.preprocess(x, rows);
-      const { data } = await loaded.run(x, rows);
-      if (data.length !== rows * labels.length) {
-        throw new BatchScoringError("BAD_MODEL", `The model gave ${data.length} outputs for ${rows} rows and ${labels.length} labels: its metadata.json does not fit model.onnx; save both again.`);
-      }
-      return data;
+      return run(x, rows);
     },
+    scaler: model.image ? undefined : fusedScaler(model.metadata.preprocessing, rowSize),
+    scoreScaled: (x, rows) => run(x.subarray(0, rows * rowSize), rows),
     release: () => loaded.release(),
   };
 }

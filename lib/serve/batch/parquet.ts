@@ -5,10 +5,11 @@
 // aside. Row groups of the model's columns are fetched in one byte range each. Files this does not
 // cover (nested columns, other types or annotations) are read by hyparquet's scan (readers.ts).
 import { importPackage } from "../../core/index.js";
+import { IdCells } from "./ids.js";
+import { loadCompressors, type Compressors as CodecMap } from "./snappy.js";
 
-/** hyparquet's codec hook: none (its own JS snappy; the WASM hysnappy package decodes ~2x faster, not installed). */
-type Compressors = Record<string, (input: Uint8Array, size: number) => Uint8Array> | undefined;
-const COMPRESSORS: Compressors = undefined;
+/** hyparquet's codec hook: hysnappy's WASM snappy (snappy.ts), or undefined for hyparquet's JS one. */
+type Compressors = CodecMap | undefined;
 
 export interface ParquetMetadataLike {
   num_rows: bigint | number;
@@ -84,9 +85,13 @@ export function loadHyparquetPages(): Promise<HyparquetPages | undefined> {
   return pages;
 }
 
-/** One column of one row group: numbers (a typed array, NaN where `nulls` says) or id strings. */
+/**
+ * One column of one row group: numbers (a typed array, NaN where `nulls` says) or ids (a null id
+ * reads "null", as String(null) in the scan). Valid until the column's next row group is read:
+ * the arrays are reused.
+ */
 export interface ColumnValues {
-  values: Float32Array | Float64Array | Int32Array | string[];
+  values: Float32Array | Float64Array | Int32Array | IdCells;
   /** Rows (from the row group's start) that are null; undefined when none. */
   nulls?: Uint8Array;
 }
@@ -101,6 +106,8 @@ export interface FlatColumn {
   kind: "number" | "string";
   decoder: { type: string; element: SchemaElement; schemaPath: { element: SchemaElement }[]; pathInSchema: string[]; codec?: string; utf8: boolean; parsers: object; compressors: Compressors };
   maxDefinition: number;
+  /** The last row group's values, reused by the next. */
+  spare?: Float32Array | Float64Array | Int32Array | IdCells;
 }
 
 /**
@@ -115,6 +122,7 @@ export async function flatColumns(metadata: ParquetMetadataLike, names: string[]
   if (top.length !== root.num_children || top.some((e) => e.num_children)) return undefined;
   const first = metadata.row_groups[0]?.columns;
   const parsers = ((await importPackage("hyparquet/src/convert.js")) as { DEFAULT_PARSERS?: object }).DEFAULT_PARSERS ?? {};
+  const compressors = await loadCompressors();
   const columns: FlatColumn[] = [];
   for (const name of names) {
     const index = top.findIndex((e) => e.name === name);
@@ -131,7 +139,7 @@ export async function flatColumns(metadata: ParquetMetadataLike, names: string[]
       name,
       index,
       kind,
-      decoder: { type: element.type, element, schemaPath: [{ element: root }, { element }], pathInSchema: [name], utf8: true, parsers, compressors: COMPRESSORS },
+      decoder: { type: element.type, element, schemaPath: [{ element: root }, { element }], pathInSchema: [name], utf8: true, parsers, compressors },
       maxDefinition: element.repetition_type === "REQUIRED" ? 0 : 1,
     });
   }
@@ -184,13 +192,7 @@ function readChunk(hp: HyparquetPages, reader: DataReader, decoder: FlatColumn["
   const { type } = decoder;
   const text = column.kind === "string";
   const bytes = type === "BYTE_ARRAY";
-  const values: Float32Array | Float64Array | Int32Array | string[] = text
-    ? new Array<string>(rows)
-    : type === "FLOAT"
-      ? new Float32Array(rows)
-      : type === "INT32"
-        ? new Int32Array(rows)
-        : new Float64Array(rows); // DOUBLE, and INT64 as numbers (as Number(bigint) did)
+  const values = reuse(column, rows);
   let nulls: Uint8Array | undefined;
   let dictionary: Decoded | undefined;
   let at = 0;
@@ -199,7 +201,7 @@ function readChunk(hp: HyparquetPages, reader: DataReader, decoder: FlatColumn["
     const compressed = new Uint8Array(reader.view.buffer, reader.view.byteOffset + reader.offset, header.compressed_page_size);
     reader.offset += header.compressed_page_size;
     if (header.type === "DICTIONARY_PAGE") {
-      const page = hp.decompressPage(compressed, header.uncompressed_page_size, decoder.codec!, COMPRESSORS);
+      const page = hp.decompressPage(compressed, header.uncompressed_page_size, decoder.codec!, decoder.compressors);
       const dict = hp.readPlain({ view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 }, type, header.dictionary_page_header!.num_values, decoder.element.type_length);
       dictionary = bytes ? Array.from(dict as ArrayLike<Uint8Array>, utf8) : dict;
       continue;
@@ -213,14 +215,14 @@ function readChunk(hp: HyparquetPages, reader: DataReader, decoder: FlatColumn["
       encoding = daph.encoding;
       count = daph.num_values;
       if (at + count > rows) throw new Error(`column ${column.name} holds more values than its row group's ${rows} rows`);
-      const page = hp.decompressPage(compressed, header.uncompressed_page_size, decoder.codec!, COMPRESSORS);
+      const page = hp.decompressPage(compressed, header.uncompressed_page_size, decoder.codec!, decoder.compressors);
       const start = denseStart(page, column.maxDefinition, count);
       if (start >= 0 && (encoding === "PLAIN" || (dictionary && DICTIONARY.has(encoding)))) {
         at = dictionary && DICTIONARY.has(encoding) ? dictionaryValues(hp, page.subarray(start), count, dictionary, values, at) : plainValues(hp, page, start, count, decoder, values, at);
         continue;
       }
       if (bytes && encoding === "PLAIN" && column.maxDefinition === 1) {
-        at = textPage(hp, page, count, column.maxDefinition, values as string[], at, () => (nulls ??= new Uint8Array(rows)));
+        at = textPage(hp, page, count, column.maxDefinition, values as IdCells, at, () => (nulls ??= new Uint8Array(rows)));
         continue;
       }
       ({ definitionLevels: levels, dataPage: data } = hp.readDataPage(page, daph, decoder));
@@ -234,7 +236,7 @@ function readChunk(hp: HyparquetPages, reader: DataReader, decoder: FlatColumn["
         // No nulls: the levels need no decoding, the values follow them.
         const levelBytes = daph2.repetition_levels_byte_length + daph2.definition_levels_byte_length;
         let page = compressed.subarray(levelBytes);
-        if (daph2.is_compressed !== false) page = hp.decompressPage(page, header.uncompressed_page_size - levelBytes, decoder.codec!, COMPRESSORS);
+        if (daph2.is_compressed !== false) page = hp.decompressPage(page, header.uncompressed_page_size - levelBytes, decoder.codec!, decoder.compressors);
         at = dictionaryPage ? dictionaryValues(hp, page, count, dictionary!, values, at) : plainValues(hp, page, 0, count, decoder, values, at);
         continue;
       }
@@ -246,7 +248,7 @@ function readChunk(hp: HyparquetPages, reader: DataReader, decoder: FlatColumn["
     else data = hp.convertWithDictionary(data, dictionary, encoding, decoder);
     if (data.length !== (dense ? count : countDefined(levels!, column.maxDefinition))) throw new Error(`column ${column.name}: a page holds ${data.length} values for ${count} rows`);
     if (dense) {
-      if (text) for (let i = 0; i < count; i++) (values as string[])[at + i] = String(data[i]);
+      if (text) for (let i = 0; i < count; i++) (values as IdCells).pushString(String(data[i]));
       else if (ArrayBuffer.isView(data) && !(data instanceof BigInt64Array)) (values as Float32Array).set(data as Float32Array, at);
       else for (let i = 0; i < count; i++) (values as Float64Array)[at + i] = Number(data[i]);
     } else {
@@ -254,11 +256,11 @@ function readChunk(hp: HyparquetPages, reader: DataReader, decoder: FlatColumn["
       for (let i = 0, v = 0; i < count; i++) {
         if (levels![i] === column.maxDefinition) {
           const x = data[v++];
-          if (text) (values as string[])[at + i] = String(x);
+          if (text) (values as IdCells).pushString(String(x));
           else (values as Float64Array)[at + i] = Number(x);
         } else {
           nulls[at + i] = 1;
-          if (text) (values as string[])[at + i] = "null"; // String(null), as the scan's ids read
+          if (text) (values as IdCells).pushString("null"); // String(null), as the scan's ids read
           else (values as Float64Array)[at + i] = NaN;
         }
       }
@@ -266,7 +268,22 @@ function readChunk(hp: HyparquetPages, reader: DataReader, decoder: FlatColumn["
     at += count;
   }
   if (at !== rows) throw new Error(`column ${column.name} holds ${at} values, its row group ${rows} rows`);
+  if (text && (values as IdCells).count !== rows) throw new Error(`column ${column.name}: ${(values as IdCells).count} ids for ${rows} rows`);
   return { values, nulls };
+}
+
+/** `rows` values for `column`: its last row group's array when big enough (the batches of that row group are done). */
+function reuse(column: FlatColumn, rows: number): NonNullable<FlatColumn["spare"]> {
+  const type = column.decoder.type;
+  let spare = column.spare;
+  if (column.kind === "string") {
+    const cells = spare instanceof IdCells ? spare : new IdCells();
+    cells.reset();
+    return (column.spare = cells);
+  }
+  const Type = type === "FLOAT" ? Float32Array : type === "INT32" ? Int32Array : Float64Array; // DOUBLE, and INT64 as numbers (as Number(bigint) did)
+  if (!(spare instanceof Type) || spare.length < rows) spare = column.spare = new Type(rows);
+  return (spare as Float32Array).subarray(0, rows);
 }
 
 /**
@@ -292,10 +309,10 @@ function denseStart(page: Uint8Array, maxDefinition: number, count: number): num
 
 /** `count` PLAIN values from page[start]: numbers into the typed array, text as strings. */
 function plainValues(hp: HyparquetPages, page: Uint8Array, start: number, count: number, decoder: FlatColumn["decoder"], values: ColumnValues["values"], at: number): number {
-  if (decoder.type === "BYTE_ARRAY") return textPage(hp, page.subarray(start), count, 0, values as string[], at, () => new Uint8Array(0));
+  if (decoder.type === "BYTE_ARRAY") return textPage(hp, page.subarray(start), count, 0, values as IdCells, at, () => new Uint8Array(0));
   const data = hp.readPlain({ view: new DataView(page.buffer, page.byteOffset + start, page.byteLength - start), offset: 0 }, decoder.type, count);
   if (data.length !== count) throw new Error("a page holds fewer values than its header says");
-  if (Array.isArray(values)) for (let i = 0; i < count; i++) values[at + i] = String(data[i]);
+  if (values instanceof IdCells) for (let i = 0; i < count; i++) values.pushString(String(data[i]));
   else if (data instanceof BigInt64Array) for (let i = 0; i < count; i++) values[at + i] = Number(data[i]);
   else values.set(data as Float32Array, at);
   return at + count;
@@ -310,13 +327,14 @@ function dictionaryValues(hp: HyparquetPages, page: Uint8Array, count: number, d
   const index = indices.subarray(0, count);
   const width = page[0];
   if (width === 0) index.fill(0);
+  else if (width <= 24) unpackHybrid(page, 1, page.length, width, index);
   else hp.readRleBitPackedHybrid({ view: new DataView(page.buffer, page.byteOffset + 1, page.byteLength - 1), offset: 0 }, width, index as unknown as Uint8Array, page.byteLength - 1);
   const size = dictionary.length;
-  if (Array.isArray(values)) {
+  if (values instanceof IdCells) {
     for (let i = 0; i < count; i++) {
       const k = index[i];
       if (k >= size) throw new Error(`a dictionary index ${k} is past the dictionary's ${size} values`);
-      values[at + i] = String(dictionary[k]);
+      values.pushString(String(dictionary[k]));
     }
   } else {
     const dict = dictionary instanceof BigInt64Array ? Float64Array.from(dictionary, Number) : (dictionary as Float32Array);
@@ -327,6 +345,49 @@ function dictionaryValues(hp: HyparquetPages, page: Uint8Array, count: number, d
     }
   }
   return at + count;
+}
+
+/**
+ * Parquet's RLE / bit-packed hybrid (values of `width` ≤ 24 bits, LSB first) from page[p, end)
+ * into all of `out`: hyparquet's readRleBitPackedHybrid without a DataView call per byte, ~3x
+ * faster. Throws when the runs end before `out` is full or a run's bytes pass `end`.
+ */
+export function unpackHybrid(page: Uint8Array, p: number, end: number, width: number, out: Int32Array): void {
+  const count = out.length;
+  const mask = (1 << width) - 1;
+  const valueBytes = (width + 7) >> 3;
+  let i = 0;
+  while (i < count) {
+    let header = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (p >= end || shift > 28) throw new Error("the dictionary indices end early");
+      const b = page[p++];
+      header += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    if (header % 2 === 1) {
+      // Bit-packed: groups of 8 values, `width` bytes a group.
+      const groups = (header - 1) / 2;
+      if (p + groups * width > end) throw new Error("the dictionary indices end early");
+      const n = Math.min(groups * 8, count - i);
+      let acc = 0;
+      let bits = 0;
+      for (let k = 0; k < n; k++) {
+        while (bits < width) (acc |= page[p++] << bits), (bits += 8);
+        out[i++] = acc & mask;
+        acc >>>= width;
+        bits -= width;
+      }
+      p += groups * width - Math.ceil((n * width) / 8); // the last group's padding, or values past `out`
+    } else {
+      const n = Math.min(header / 2, count - i);
+      if (p + valueBytes > end) throw new Error("the dictionary indices end early");
+      let value = 0;
+      for (let k = 0; k < valueBytes; k++) value |= page[p++] << (8 * k);
+      out.fill(value, i, i + n);
+      i += n;
+    }
+  }
 }
 
 function allDefined(levels: ArrayLike<number>, max: number): boolean {
@@ -344,16 +405,15 @@ const decoder = new TextDecoder();
 const utf8 = (b: Uint8Array) => decoder.decode(b);
 
 /** Buffer's own decoders without toString's argument checks (they run once per id). */
-type FastBuffer = Buffer & { latin1Slice?(s: number, e: number): string; utf8Slice?(s: number, e: number): string };
-const latin1 = (b: FastBuffer, s: number, e: number) => (b.latin1Slice ? b.latin1Slice(s, e) : b.toString("latin1", s, e));
+type FastBuffer = Buffer & { utf8Slice?(s: number, e: number): string };
 const utf8Text = (b: FastBuffer, s: number, e: number) => (b.utf8Slice ? b.utf8Slice(s, e) : b.toString("utf8", s, e));
 
 /**
  * A v1 PLAIN BYTE_ARRAY data page (its definition levels when OPTIONAL, then a 4-byte length and
- * the bytes per value) as strings, without a Uint8Array per value: ASCII through latin1, anything
- * else as UTF-8 (what TextDecoder gives for valid UTF-8). Returns the next row.
+ * the bytes per value) into `out`: a plain id's bytes as they are; any other id as a string, UTF-8
+ * (what TextDecoder gives for valid UTF-8). Returns the next row.
  */
-function textPage(hp: HyparquetPages, page: Uint8Array, count: number, maxDefinition: number, out: string[], at: number, nulls: () => Uint8Array): number {
+function textPage(hp: HyparquetPages, page: Uint8Array, count: number, maxDefinition: number, out: IdCells, at: number, nulls: () => Uint8Array): number {
   const buf = Buffer.from(page.buffer, page.byteOffset, page.byteLength) as FastBuffer;
   let p = 0;
   let levels: number[] | undefined;
@@ -363,19 +423,17 @@ function textPage(hp: HyparquetPages, page: Uint8Array, count: number, maxDefini
     hp.readRleBitPackedHybrid(reader, 1, levels);
     p = reader.offset;
   }
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count; i++, at++) {
     if (levels && levels[i] !== maxDefinition) {
       nulls()[at] = 1;
-      out[at++] = "null"; // String(null), as the scan's ids read
+      out.pushString("null"); // String(null), as the scan's ids read
       continue;
     }
     if (p + 4 > buf.length) throw new Error("a text page ends early");
-    const n = buf.readUInt32LE(p);
+    const n = buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
     p += 4;
-    if (p + n > buf.length) throw new Error("a text page ends early");
-    let ascii = true;
-    for (let k = p; k < p + n; k++) if (buf[k] > 127) (ascii = false), (k = p + n);
-    out[at++] = ascii ? latin1(buf, p, p + n) : utf8Text(buf, p, p + n);
+    if (n < 0 || p + n > buf.length) throw new Error("a text page ends early");
+    if (!out.pushIfPlain(buf, p, p + n)) out.pushString(utf8Text(buf, p, p + n));
     p += n;
   }
   return at;

@@ -5,6 +5,8 @@ import type { Readable } from "node:stream";
 import { importPackage } from "../../core/index.js";
 import { parseNumberCell, splitCsvLine } from "./csv.js";
 import { BatchScoringError } from "./errors.js";
+import { IdCells } from "./ids.js";
+import { scaleValue, type Scaler } from "./model.js";
 import { flatColumns, loadHyparquetPages, readRowGroup, type ColumnValues, type ParquetMetadataLike } from "./parquet.js";
 
 /** A row or file the scorer cannot read (code CORRUPT_INPUT): its partition goes to quarantine. */
@@ -15,9 +17,14 @@ export class CorruptInput extends BatchScoringError {
 }
 
 export interface RowBatch {
-  /** Row ids: the `id` column when there is one, else the row's number in the file (from 0). */
-  ids: string[];
-  /** ids.length rows × features.length values; the buffer is reused by the next batch. */
+  /** Rows in the batch. */
+  n: number;
+  /** Row ids, rows [from, from + n) of `cells`: the `id` column when there is one, else the row's number in the file (from 0). Reused by the next batch. */
+  cells: IdCells;
+  from: number;
+  /** The ids as strings (made on each read: ResultWriter.cells writes `cells` without them). */
+  readonly ids: string[];
+  /** ids.length rows × features.length values (scaled when the reader was given a Scaler); the buffer is reused by the next batch. */
   raw: Float32Array;
 }
 
@@ -26,9 +33,10 @@ export interface RowBatch {
  * order, an optional `id`, others ignored), then one row per line; blank lines are skipped, a
  * UTF-8 BOM is dropped, lines end in LF, CRLF or CR. A cell that is not a finite number (see
  * parseNumberCell) or a row with the wrong number of cells is CorruptInput naming the line.
+ * With a `scaler`, values are stored scaled (scaleValue), as the model's score() would scale them.
  */
-export async function* readCsvBatches(stream: Readable, features: string[], batchSize: number): AsyncGenerator<RowBatch> {
-  const rows = new CsvRows(features, batchSize);
+export async function* readCsvBatches(stream: Readable, features: string[], batchSize: number, scaler?: Scaler): AsyncGenerator<RowBatch> {
+  const rows = new CsvRows(features, batchSize, scaler ?? identity(features.length));
   /** The batches of the lines from p up to `last`, an LF (which ends every line the parser reads). */
   function* linesOf(buf: Buffer, p: number, last: number): Generator<RowBatch> {
     while (p <= last) {
@@ -63,13 +71,27 @@ export async function* readCsvBatches(stream: Readable, features: string[], batc
       yield* linesOf(line, 0, line.length - 1);
     }
     if (!rows.columns) throw new CorruptInput("the file is empty (no header row)");
-    if (rows.ids.length) yield rows.take();
+    if (rows.pending()) yield rows.take();
   } finally {
     stream.destroy();
   }
 }
 
+/** A batch of rows [from, from + n) of `cells`. */
+export function rowBatch(cells: IdCells, from: number, n: number, raw: Float32Array): RowBatch {
+  return {
+    n,
+    cells,
+    from,
+    raw,
+    get ids() {
+      return cells.strings(from, n);
+    },
+  };
+}
+
 const LF = Buffer.from("\n");
+const identity = (width: number): Scaler => ({ mu: new Float32Array(width), inv: new Float32Array(width).fill(1) });
 const SKIP = -1;
 const ID = -2;
 /** 10^k for k ≤ 22: exact doubles, so m × 10^k and m / 10^k are correctly rounded (Clinger's fast path). */
@@ -89,7 +111,9 @@ const latin1: (buf: Buffer, s: number, e: number) => string =
  */
 class CsvRows {
   readonly raw: Float32Array;
-  ids: string[] = [];
+  /** The batch's ids; after take(), until the next line is read, the batch taken. */
+  private readonly cells = new IdCells();
+  private taken = false;
   columns: string[] | undefined;
   private readonly width: number;
   /** Per column: the feature's index, ID or SKIP. */
@@ -102,19 +126,25 @@ class CsvRows {
   constructor(
     private readonly features: string[],
     private readonly batchSize: number,
+    private readonly scaler: Scaler,
   ) {
     this.width = features.length;
     this.raw = new Float32Array(batchSize * features.length);
   }
 
   full(): boolean {
-    return this.ids.length === this.batchSize;
+    return !this.taken && this.cells.count === this.batchSize;
   }
 
+  /** Whether rows wait to be taken. */
+  pending(): boolean {
+    return !this.taken && this.cells.count > 0;
+  }
+
+  /** The batch: valid until the next call of lines() (which reuses ids and raw). */
   take(): RowBatch {
-    const batch = { ids: this.ids, raw: this.raw };
-    this.ids = [];
-    return batch;
+    this.taken = true;
+    return rowBatch(this.cells, 0, this.cells.count, this.raw);
   }
 
   /**
@@ -122,7 +152,8 @@ class CsvRows {
    * stopped (at a line's start).
    */
   lines(buf: Buffer, p: number, last: number): number {
-    while (p <= last && this.ids.length < this.batchSize) {
+    if (this.taken) this.cells.reset(), (this.taken = false);
+    while (p <= last && this.cells.count < this.batchSize) {
       const next = this.columns ? this.fastLine(buf, p) : -1;
       if (next >= 0) {
         p = next;
@@ -155,7 +186,8 @@ class CsvRows {
     const slots = this.slots;
     const columns = slots.length;
     const raw = this.raw;
-    const at = this.ids.length * this.width;
+    const { mu, inv } = this.scaler;
+    const at = this.cells.count * this.width;
     let col = 0;
     let idStart = 0;
     let idEnd = 0;
@@ -197,15 +229,16 @@ class CsvRows {
         }
         while (b === 32 || b === 9) b = buf[++p];
         if (b !== 44 && b !== 10 && b !== 13) return -1;
-        if (mantissa === 0) raw[at + slot] = negative ? -0 : 0;
+        let value: number;
+        if (mantissa === 0) value = negative ? -0 : 0;
         else if (mantissa <= 9007199254740992 && scale >= -22 && scale <= 22) {
-          const value = scale >= 0 ? mantissa * POW10[scale] : mantissa / POW10[-scale];
-          raw[at + slot] = negative ? -value : value;
+          value = scale >= 0 ? mantissa * POW10[scale] : mantissa / POW10[-scale];
+          if (negative) value = -value;
         } else {
-          const value = Number(latin1(buf, cell, p));
+          value = Number(latin1(buf, cell, p));
           if (!Number.isFinite(value)) return -1;
-          raw[at + slot] = value;
         }
+        raw[at + slot] = scaleValue(value, mu[slot], inv[slot]);
       } else {
         const start = p;
         while (b !== 44 && b !== 10 && b !== 13) {
@@ -223,14 +256,12 @@ class CsvRows {
       p++;
     }
     if (col !== columns) return -1;
-    let id: string;
-    if (this.idAt >= 0) {
-      id = latin1(buf, idStart, idEnd);
-      if (idEnd > idStart && (buf[idStart] <= 32 || buf[idEnd - 1] <= 32)) id = id.trim();
-    } else id = String(this.dataRow);
+    // The id cell's bytes are plain (ASCII without , " CR LF: the loop above saw to it).
+    if (this.idAt < 0) this.cells.pushNumber(this.dataRow);
+    else if (idEnd > idStart && (buf[idStart] <= 32 || buf[idEnd - 1] <= 32)) this.cells.pushString(latin1(buf, idStart, idEnd).trim());
+    else this.cells.pushBytes(buf, idStart, idEnd);
     this.lineNo++;
     this.dataRow++;
-    this.ids.push(id);
     return p + 1;
   }
 
@@ -251,13 +282,14 @@ class CsvRows {
     }
     const { columns, featureAt, features, width } = this;
     if (cells.length !== columns.length) throw new CorruptInput(`line ${this.lineNo} has ${cells.length} columns, the header ${columns.length}`);
-    const at = this.ids.length * width;
+    const at = this.cells.count * width;
     for (let c = 0; c < width; c++) {
       const value = parseNumberCell(cells[featureAt[c]]);
       if (value === undefined) throw new CorruptInput(`line ${this.lineNo}, column ${features[c]}: ${JSON.stringify(cells[featureAt[c]])} is not a number`);
-      this.raw[at + c] = value;
+      this.raw[at + c] = scaleValue(value, this.scaler.mu[c], this.scaler.inv[c]);
     }
-    this.ids.push(this.idAt >= 0 ? cells[this.idAt].trim() : String(this.dataRow));
+    if (this.idAt >= 0) this.cells.pushString(cells[this.idAt].trim());
+    else this.cells.pushNumber(this.dataRow);
     this.dataRow++;
   }
 }
@@ -288,9 +320,10 @@ export async function loadHyparquet(): Promise<Hyparquet> {
 /**
  * Parquet: one row group at a time, column by column, the model's features (+ id) only. Flat
  * numeric columns go straight into typed arrays (parquet.ts); a file with other column types is
- * read by hyparquet's columnar scan. Batches never span row groups.
+ * read by hyparquet's columnar scan. Batches never span row groups. With a `scaler`, values are
+ * stored scaled (scaleValue).
  */
-export async function* readParquetBatches(file: AsyncBufferLike, features: string[], batchSize: number): AsyncGenerator<RowBatch> {
+export async function* readParquetBatches(file: AsyncBufferLike, features: string[], batchSize: number, scaler?: Scaler): AsyncGenerator<RowBatch> {
   const hp = await loadHyparquet();
   let metadata: ParquetMetadata;
   try {
@@ -304,11 +337,13 @@ export async function* readParquetBatches(file: AsyncBufferLike, features: strin
   const pages = await loadHyparquetPages();
   const flat = pages && (await flatColumns(metadata as unknown as ParquetMetadataLike, hasId ? [...features, "id"] : features, "id"));
   if (!pages || !flat) {
-    yield* scanParquetBatches(file, features, batchSize, { hp, metadata, hasId });
+    yield* scanParquetBatches(file, features, batchSize, { hp, metadata, hasId }, scaler);
     return;
   }
   const width = features.length;
   const raw = new Float32Array(batchSize * width);
+  const { mu, inv } = scaler ?? identity(width);
+  const numbers = new IdCells(); // row numbers, without an id column
   let rowStart = 0;
   for (let group = 0; group < metadata.row_groups.length; group++) {
     const rows = Number(metadata.row_groups[group].num_rows);
@@ -320,25 +355,21 @@ export async function* readParquetBatches(file: AsyncBufferLike, features: strin
       if (error instanceof CorruptInput) throw error;
       throw new CorruptInput(`rows ${rowStart}–${rowEnd - 1} cannot be read (${(error as Error).message})`);
     }
-    const ids = hasId ? (read[width].values as string[]) : undefined; // ids are read as text
+    const ids = hasId ? (read[width].values as IdCells) : undefined;
     for (let from = 0; from < rows; from += batchSize) {
       const n = Math.min(batchSize, rows - from);
       for (let c = 0; c < width; c++) {
         const { values, nulls } = read[c];
         const data = values as Float32Array;
-        for (let r = 0, o = c; r < n; r++, o += width) {
-          const value = data[from + r];
-          if (value - value !== 0) throw notNumber(rowStart + from + r, features[c], nulls?.[from + r] ? null : value); // NaN or ±Infinity
-          raw[o] = value;
-        }
+        const bad = fillColumn(raw, data, from, n, c, width, mu, inv);
+        if (bad >= 0) throw notNumber(rowStart + from + bad, features[c], nulls?.[from + bad] ? null : data[from + bad]);
       }
-      let batchIds: string[];
-      if (ids) batchIds = ids.slice(from, from + n);
+      if (ids) yield rowBatch(ids, from, n, raw);
       else {
-        batchIds = new Array(n);
-        for (let r = 0; r < n; r++) batchIds[r] = String(rowStart + from + r);
+        numbers.reset();
+        for (let r = 0; r < n; r++) numbers.pushNumber(rowStart + from + r);
+        yield rowBatch(numbers, 0, n, raw);
       }
-      yield { ids: batchIds, raw };
     }
     rowStart = rowEnd;
   }
@@ -353,6 +384,7 @@ export async function* scanParquetBatches(
   features: string[],
   batchSize: number,
   known?: { hp: Hyparquet; metadata: ParquetMetadata; hasId: boolean },
+  scaler?: Scaler,
 ): AsyncGenerator<RowBatch> {
   const hp = known?.hp ?? (await loadHyparquet());
   let metadata: ParquetMetadata;
@@ -365,6 +397,7 @@ export async function* scanParquetBatches(
   featureIndices(metadata.schema.slice(1).map((s) => s.name), features);
   const width = features.length;
   const raw = new Float32Array(batchSize * width);
+  const cells = new IdCells();
   let scan: Awaited<ReturnType<Hyparquet["parquetScan"]>>;
   try {
     scan = await hp.parquetScan({ file, metadata, columns: hasId ? [...features, "id"] : features, useOffsetIndex: false });
@@ -404,11 +437,33 @@ export async function* scanParquetBatches(
           }
         }
       }
-      const batchIds: string[] = new Array(n);
-      for (let r = 0; r < n; r++) batchIds[r] = ids ? String(ids[from + r]) : String(rowStart + from + r);
-      yield { ids: batchIds, raw };
+      if (scaler) {
+        for (let r = 0, o = 0; r < n; r++) for (let c = 0; c < width; c++, o++) raw[o] = scaleValue(raw[o], scaler.mu[c], scaler.inv[c]);
+      }
+      cells.reset();
+      for (let r = 0; r < n; r++) {
+        if (ids) cells.pushString(String(ids[from + r]));
+        else cells.pushNumber(rowStart + from + r);
+      }
+      yield rowBatch(cells, 0, n, raw);
     }
   }
+}
+
+/**
+ * Rows [from, from + n) of one column into column c of the row-major batch, scaled; returns the
+ * first row (from `from`) that is NaN or ±Infinity, or -1. A function of its own: in the generator
+ * its doubles would be boxed.
+ */
+function fillColumn(raw: Float32Array, data: Float32Array | Float64Array | Int32Array, from: number, n: number, c: number, width: number, mu: Float32Array, inv: Float32Array): number {
+  const m = mu[c];
+  const k = inv[c];
+  for (let r = 0, o = c; r < n; r++, o += width) {
+    const value = data[from + r];
+    if (value - value !== 0) return r; // NaN or ±Infinity
+    raw[o] = scaleValue(value, m, k);
+  }
+  return -1;
 }
 
 const notNumber = (row: number, column: string, value: unknown) => new CorruptInput(`row ${row}, column ${column}: ${String(value)} is not a number`);

@@ -21,7 +21,7 @@ import {
 } from "./layout.js";
 import { scoreImagePartition, type PartitionContext } from "./images.js";
 import { planBatchJob } from "./job.js";
-import { loadBatchModel } from "./model.js";
+import { loadBatchModel, type Scaler } from "./model.js";
 import { commitResultFile, openResultFile } from "./commit.js";
 import { CorruptInput, readCsvBatches, readParquetBatches, type RowBatch } from "./readers.js";
 import { parseExecutionProvider, type ExecutionProviderChoice } from "../execution-providers.js";
@@ -175,10 +175,11 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
   let rows = 0;
   try {
     await out.add(Buffer.from(resultHeader(model.labels)));
-    for await (const batch of await openBatches(input, partition, model.features, ctx.batchSize)) {
-      const n = batch.ids.length;
-      const probs = await model.score(batch.raw.subarray(0, n * width), n);
-      await out.add(writer.rows(batch.ids, probs, n)); // copied in: the writer reuses its buffer
+    // Readers scale as they read when the model's preprocessing allows (model.ts scaler).
+    for await (const batch of await openBatches(input, partition, model.features, ctx.batchSize, model.scaler)) {
+      const { n } = batch;
+      const probs = model.scaler ? await model.scoreScaled(batch.raw, n) : await model.score(batch.raw.subarray(0, n * width), n);
+      await out.add(writer.cells(batch.cells, batch.from, probs, n)); // copied in: the writer reuses its buffer
       rows += n;
       await ctx.onRows(n);
     }
@@ -202,14 +203,14 @@ async function scorePartition(partition: Partition, ctx: PartitionContext): Prom
  * The partition's rows in batches, streamed from a folder or a Blob alike, never the whole file in
  * memory: CSV as a byte stream; Parquet in byte ranges (its footer, then each row group's columns).
  */
-async function openBatches(input: BlobStore, partition: Partition, features: string[], batchSize: number): Promise<AsyncGenerator<RowBatch>> {
+async function openBatches(input: BlobStore, partition: Partition, features: string[], batchSize: number, scaler: Scaler | undefined): Promise<AsyncGenerator<RowBatch>> {
   const gone = () => new BatchScoringError("NO_INPUT", `${input.url}/${partition.key} disappeared while the job ran: do not change the input while a job scores it.`);
   if (partition.format === "parquet") {
     const file = await openRandomAccess(input, partition.key);
     if (!file) throw gone();
-    return readParquetBatches(file, features, batchSize);
+    return readParquetBatches(file, features, batchSize, scaler);
   }
   const stream = await input.openRead(partition.key);
   if (!stream) throw gone();
-  return readCsvBatches(stream, features, batchSize);
+  return readCsvBatches(stream, features, batchSize, scaler);
 }

@@ -12,7 +12,7 @@ import { openStore, startAzurite } from "../../lib/core/index.js";
 import { writeDigitImages } from "../../lib/data/index.js";
 import { readBatchResults, runBatchScoring, writeBatchManifest, type BatchManifest } from "../../lib/serve/batch/index.js";
 import { saveTinyModel } from "./server-helpers.js";
-import { DIGIT_LABELS, pixels, png, referenceProbabilities, saveDigitsModel } from "./image-helpers.js";
+import { DIGIT_LABELS, libjpegRgba, pixels, png, referenceProbabilities, saveDigitsModel } from "./image-helpers.js";
 
 let root: string;
 let modelDir: string;
@@ -48,7 +48,7 @@ function allResults(out: string): Row[] {
 /** What the model should see for an image file: grey pixels / 255 (by luminance for colour). */
 function modelValues(file: string): Float32Array {
   const bytes = readFileSync(file);
-  const rgba = file.endsWith(".jpg") ? jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true }).data : PNG.sync.read(bytes).data;
+  const rgba = file.endsWith(".jpg") ? libjpegRgba(bytes) : PNG.sync.read(bytes).data;
   return Float32Array.from({ length: 784 }, (_, p) => {
     const [r, g, b] = rgba.subarray(4 * p, 4 * p + 3);
     return (r === g && g === b ? r : 0.299 * r + 0.587 * g + 0.114 * b) / 255;

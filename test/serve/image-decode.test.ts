@@ -96,7 +96,7 @@ describe("decoding", () => {
     expect([out[30], out[31], out[32]]).toEqual(Array(3).fill(Math.fround(grey[10] * (2 / 255) - 1)));
   });
 
-  it("reads a JPEG (baseline, as jpeg-js encodes it)", () => {
+  it("reads a JPEG (baseline, as jpeg-js encodes it) as libjpeg-turbo decodes it", () => {
     const { bytes, rgba } = jpegOf(12, 16, pixels(12, 16, 3, 5));
     expect(readImageHeader(bytes)).toEqual({ format: "jpeg", width: 12, height: 16 });
     expect(Array.from(decode(rgb, bytes, 576))).toEqual(Array.from(rgbValues(rgba)));

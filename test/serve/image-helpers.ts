@@ -5,6 +5,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import jpeg from "jpeg-js";
 import "../../lib/core/ort-telemetry.js";
+import { decodeJpegRgba } from "../../lib/serve/image/jpeg-wasm.js";
 import * as ort from "onnxruntime-node";
 import { encodePng, mulberry32 } from "../../lib/data/index.js";
 import { imageInputStep, saveServableModel, type ImageInputStep } from "../../lib/models/index.js";
@@ -55,13 +56,19 @@ export function pixels(width: number, height: number, channels: number, seed: nu
 
 export const png = (width: number, height: number, channels: 1 | 3 | 4, data: Uint8Array) => Buffer.from(encodePng({ width, height, channels, pixels: data }));
 
-/** A JPEG (quality 95) of RGB pixels, and what it decodes to (RGBA), for the reference. */
+/**
+ * A JPEG (quality 95, written by jpeg-js) of RGB pixels, and what libjpeg-turbo decodes it to
+ * (RGBA), for the reference: image-jpeg.test.ts proves that decode equals Pillow's.
+ */
 export function jpegOf(width: number, height: number, rgb: Uint8Array): { bytes: Buffer; rgba: Uint8Array } {
   const rgba = new Uint8Array(width * height * 4);
   for (let p = 0; p < width * height; p++) rgba.set([rgb[3 * p], rgb[3 * p + 1], rgb[3 * p + 2], 255], 4 * p);
   const bytes = Buffer.from(jpeg.encode({ width, height, data: rgba }, 95).data);
-  return { bytes, rgba: jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true }).data };
+  return { bytes, rgba: libjpegRgba(bytes) };
 }
+
+/** A JPEG's pixels as libjpeg-turbo (and so Pillow) decodes them, RGBA. */
+export const libjpegRgba = (bytes: Uint8Array): Uint8Array => Uint8Array.from(decodeJpegRgba(bytes).data);
 
 /** Model values of grey pixels under the digits step. */
 export const digitValues = (grey: Uint8Array) => Float32Array.from(grey, (v) => v / 255);

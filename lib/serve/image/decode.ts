@@ -1,14 +1,15 @@
 // PNG and JPEG → the model's input values. No native binary to match the platform: the common
 // PNG (8-bit, not interlaced) is unfiltered here from the data Node's zlib inflated (png-fast.ts),
-// other PNGs go through pngjs, JPEGs through jpeg-js. Faster than sharp/libvips on the small
-// images models here take (see the closing note of issue 4). Decoding is synchronous: callers
-// yield between images.
+// other PNGs go through pngjs; JPEGs through libjpeg-turbo in WebAssembly (jpeg-wasm.ts: Pillow's
+// pixels exactly), CMYK / YCCK JPEGs through jpeg-js. Decoding is synchronous: callers yield
+// between images.
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import type { ImageInputStep } from "../../models/saved/index.js";
 import { ImageInputError } from "./errors.js";
 import { checkPngData, readImageHeader } from "./header.js";
-import { fastPng, pngToValues, unfilter } from "./png-fast.js";
+import { decodeJpegRgba, jpegComponents, JpegDecodeError } from "./jpeg-wasm.js";
+import { fastPng, pngToValues, unfilter, valueTable } from "./png-fast.js";
 
 /** Writes one image's model values (height × width × channels, NHWC) into `out` at `offset`; throws ImageInputError. */
 export type ImageDecoder = (bytes: Uint8Array, out: Float32Array, offset: number) => void;
@@ -25,6 +26,7 @@ export function createImageDecoder(step: ImageInputStep, model: string): ImageDe
   const { width, height, channels, scale } = step;
   const offset0 = step.offset ?? 0;
   const pixels = width * height;
+  const values = valueTable(scale, offset0);
   return (bytes, out, offset) => {
     const header = readImageHeader(bytes);
     if (header.width !== width || header.height !== height) {
@@ -34,32 +36,37 @@ export function createImageDecoder(step: ImageInputStep, model: string): ImageDe
       );
     }
     let rgba: Uint8Array;
-    let step = 4; // bytes per pixel of the decoded data: RGBA from pngjs, RGB from jpeg-js
+    let step = 4; // bytes per pixel of the decoded data: RGBA from pngjs and libjpeg, RGB from jpeg-js
     if (header.format === "png") {
       const inflated = checkPngData(bytes, width, height);
       if (fastPng(bytes) && unfilter(inflated, width, height, PNG_BPP[bytes[25]])) {
-        pngToValues(inflated, width, height, bytes[25], channels, scale, offset0, out, offset, LUMA);
+        pngToValues(inflated, width, height, bytes[25], channels, values, scale, offset0, out, offset, LUMA);
         return;
       }
       rgba = decodePng(bytes);
-    } else (rgba = decodeJpeg(bytes, pixels)), (step = 3);
+    } else if (jpegComponents(bytes) === 4) (rgba = decodeCmykJpeg(bytes, pixels)), (step = 3);
+    else rgba = decodeJpeg(bytes);
     if (rgba.length < pixels * step) throw new ImageInputError("corrupt", `is a corrupt ${header.format.toUpperCase()} (it decoded to too few pixels)`);
-    if (channels === 1) {
-      for (let p = 0, i = 0; p < pixels; p++, i += step) {
-        const r = rgba[i];
-        const g = rgba[i + 1];
-        const b = rgba[i + 2];
-        const grey = r === g && g === b ? r : R * r + G * g + B * b;
-        out[offset + p] = grey * scale + offset0;
-      }
-    } else {
-      for (let p = 0, i = 0, o = offset; p < pixels; p++, i += step, o += 3) {
-        out[o] = rgba[i] * scale + offset0;
-        out[o + 1] = rgba[i + 1] * scale + offset0;
-        out[o + 2] = rgba[i + 2] * scale + offset0;
-      }
-    }
+    pixelsToValues(rgba, step, pixels, channels, values, scale, offset0, out, offset);
   };
+}
+
+/** Decoded pixels (`step` bytes each, RGB first) as model values; a top-level function so V8 keeps every operand in registers. */
+function pixelsToValues(rgba: Uint8Array, step: number, pixels: number, channels: number, values: Float32Array, scale: number, offset0: number, out: Float32Array, offset: number): void {
+  if (channels === 1) {
+    for (let p = 0, i = 0; p < pixels; p++, i += step) {
+      const r = rgba[i];
+      const g = rgba[i + 1];
+      const b = rgba[i + 2];
+      out[offset + p] = r === g && g === b ? values[r] : (R * r + G * g + B * b) * scale + offset0;
+    }
+  } else {
+    for (let p = 0, i = 0, o = offset; p < pixels; p++, i += step, o += 3) {
+      out[o] = values[rgba[i]];
+      out[o + 1] = values[rgba[i + 1]];
+      out[o + 2] = values[rgba[i + 2]];
+    }
+  }
 }
 
 /** Any other PNG (palette, 1–16-bit, interlaced), already checked by checkPngData. */
@@ -73,7 +80,18 @@ function decodePng(bytes: Uint8Array): Uint8Array {
   }
 }
 
-function decodeJpeg(bytes: Uint8Array, pixels: number): Uint8Array {
+function decodeJpeg(bytes: Uint8Array): Uint8Array {
+  try {
+    const { data } = decodeJpegRgba(bytes);
+    return new Uint8Array(data.buffer, data.byteOffset, data.length);
+  } catch (error) {
+    if (!(error instanceof JpegDecodeError)) throw error;
+    throw new ImageInputError("corrupt", `is a truncated or corrupt JPEG (${error.message})`);
+  }
+}
+
+/** CMYK / YCCK: libjpeg gives no RGB for them; jpeg-js converts (Adobe inverted CMYK, as Pillow's convert("RGB")). */
+function decodeCmykJpeg(bytes: Uint8Array, pixels: number): Uint8Array {
   try {
     return jpeg.decode(bytes, {
       useTArray: true,

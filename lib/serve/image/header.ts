@@ -95,7 +95,7 @@ function jpegHeader(b: Uint8Array): ImageHeader {
     at += 2 + length;
   }
   if (!frame) throw corrupt("no frame header (SOF) before the end of the file");
-  // jpeg-js decodes a cut-off scan without complaint (the rest grey): require the end-of-image
+  // A cut-off scan decodes with the rest grey (jpeg-js; libjpeg only warns): require the end-of-image
   // marker after the first scan. In scan data 0xFF is always followed by 0x00 or a restart marker.
   let end = b.length - 2;
   while (end > at && !(b[end] === 0xff && b[end + 1] === 0xd9)) end--;

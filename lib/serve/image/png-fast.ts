@@ -51,7 +51,8 @@ export function unfilter(data: Uint8Array, width: number, height: number, bpp: n
 
 /**
  * The unfiltered pixels of colour type `colorType` as the model's values (NHWC, `channels` 1 or 3)
- * at out[offset]: value × scale + offset0; grey from RGB by BT.601 luma unless r = g = b, as decode.ts.
+ * at out[offset]: value × scale + offset0, looked up in `values` (valueTable); grey from RGB by
+ * BT.601 luma unless r = g = b, as decode.ts.
  */
 export function pngToValues(
   data: Uint8Array,
@@ -59,6 +60,7 @@ export function pngToValues(
   height: number,
   colorType: number,
   channels: number,
+  values: Float32Array,
   scale: number,
   offset0: number,
   out: Float32Array,
@@ -74,10 +76,10 @@ export function pngToValues(
     const end = i + width * bpp;
     if (colorType === 0 || colorType === 4) {
       // Grey (+ alpha): r = g = b.
-      if (channels === 1) for (; i < end; i += bpp) out[o++] = data[i] * scale + offset0;
+      if (channels === 1) for (; i < end; i += bpp) out[o++] = values[data[i]];
       else {
         for (; i < end; i += bpp) {
-          const v = data[i] * scale + offset0;
+          const v = values[data[i]];
           out[o] = v;
           out[o + 1] = v;
           out[o + 2] = v;
@@ -89,16 +91,20 @@ export function pngToValues(
         const r = data[i];
         const g = data[i + 1];
         const b = data[i + 2];
-        const grey = r === g && g === b ? r : R * r + G * g + B * b;
-        out[o++] = grey * scale + offset0;
+        out[o++] = r === g && g === b ? values[r] : (R * r + G * g + B * b) * scale + offset0;
       }
     } else {
       for (; i < end; i += bpp) {
-        out[o] = data[i] * scale + offset0;
-        out[o + 1] = data[i + 1] * scale + offset0;
-        out[o + 2] = data[i + 2] * scale + offset0;
+        out[o] = values[data[i]];
+        out[o + 1] = values[data[i + 1]];
+        out[o + 2] = values[data[i + 2]];
         o += 3;
       }
     }
   }
+}
+
+/** value × scale + offset0 for every byte value, as float32: the same numbers the arithmetic stores, one load each. */
+export function valueTable(scale: number, offset0: number): Float32Array {
+  return Float32Array.from({ length: 256 }, (_, v) => v * scale + offset0);
 }

@@ -8,11 +8,13 @@ import { decodeRequestBody } from "./body-encoding.js";
 import { apiKeyCheck } from "./auth.js";
 import { clientErrorHandler } from "./client-error.js";
 import { scoringErrorHandler } from "./error-handler.js";
-import { addShutdownHooks, loadSheddingCheck, requestMetricsHook } from "./lifecycle.js";
+import { addShutdownHooks, loadSheddingCheck } from "./lifecycle.js";
+import { logDestination, type LogDestination } from "./log-destination.js";
 import { methodNotAllowedCheck, notFoundHandler } from "./method-not-allowed.js";
 import { ServerMetrics } from "./metrics.js";
 import { checkModelDir, type ScoringModel } from "./model.js";
 import { storeOptionsOf } from "./model-location.js";
+import { lazyRequestLogger, RequestCompletion } from "./request-log.js";
 import { RouteTable } from "./route-table.js";
 import { addOpsRoutes } from "./routes-ops.js";
 import { addScoreRoutes } from "./routes-score.js";
@@ -35,10 +37,15 @@ export interface ScoringHandle {
 
 export type ScoringServer = FastifyInstance & { scoring: ScoringHandle };
 
-/** The fastify instance with the server's limits, request ids and raw-socket error answers. */
-function newApp(opts: ResolvedServerOptions, logger: ScoringServerOptions["logger"], routes: RouteTable) {
+/**
+ * The fastify instance with the server's limits, request ids, raw-socket error answers, and what
+ * it records of each request (metrics and one log line: request-log.ts).
+ */
+function newApp(opts: ResolvedServerOptions, log: LogDestination, routes: RouteTable, completion: RequestCompletion) {
   return fastify({
-    logger: logger ?? false,
+    logger: log.logger,
+    logController: completion,
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: opts.bodyLimit,
     requestTimeout: opts.requestTimeoutMs,
     // Node checks the time-out only this often (30 s by default): a slow body would outlive it.
@@ -52,25 +59,28 @@ function newApp(opts: ResolvedServerOptions, logger: ScoringServerOptions["logge
   });
 }
 
-/** The hooks, in the order they run: body decoding; request id, API key, 405, load shedding; metrics; shutdown. */
+/**
+ * The hooks, in the order they run: body decoding; request id, API key, 405, load shedding;
+ * shutdown. (Metrics and the log line are written by RequestCompletion, not by a hook.)
+ */
 function addHooks(ctx: ScoringContext, apiKey: string | undefined): void {
   const { app, routes, state, metrics } = ctx;
   const allowedMethods = (path: string) => routes.allowedMethods(path);
   app.addHook("preParsing", decodeRequestBody);
   // One onRequest hook, not one per check: each hook costs fastify a step per request. In order:
-  // the request id header, then the first check that refuses (401, 405, 503) answers. It stays
-  // async: its microtask turn lets Node's HTTP parser finish the bytes already received first, so
-  // a request whose body is malformed HTTP gets only the parser's 400 (client-error.ts), never an
-  // answer on the socket that the parser's error then follows with a second one.
+  // the request id header, then the first check that refuses (401, 405, 503) answers. It goes on
+  // in the next tick, not at once: Node's HTTP parser then finishes the bytes already received
+  // first (ticks run once the socket's read callback returns), so a request whose body is
+  // malformed HTTP gets only the parser's 400 (client-error.ts), never an answer on the socket
+  // that the parser's error then follows with a second one. (process.nextTick: neither an async
+  // function's promise nor queueMicrotask's AsyncResource per request.)
   const checks = [...(apiKey ? [apiKeyCheck(apiKey)] : []), methodNotAllowedCheck(allowedMethods), loadSheddingCheck(state, metrics)];
-  app.addHook("onRequest", async (req, reply) => {
+  app.addHook("onRequest", (req, reply, done) => {
     reply.header("x-request-id", req.id);
-    for (const check of checks) {
-      const refused = check(req, reply);
-      if (refused) throw refused;
-    }
+    let refused: Error | undefined;
+    for (const check of checks) if ((refused = check(req, reply))) break;
+    process.nextTick(done, refused);
   });
-  app.addHook("onResponse", requestMetricsHook(metrics));
   addShutdownHooks(app, state);
   app.setErrorHandler(scoringErrorHandler(ctx.opts.bodyLimit));
   app.setNotFoundHandler(notFoundHandler);
@@ -87,7 +97,12 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
   checkModelDir(opts.model);
   const metrics = new ServerMetrics({ defaultMetrics: opts.defaultMetrics });
   const routes = new RouteTable();
-  const app = newApp(opts, options.logger, routes);
+  const log = logDestination(options.logger);
+  const completion = new RequestCompletion(metrics, () => state.model?.name);
+  const app = newApp(opts, log, routes, completion);
+  if (log.logger) completion.root = app.log;
+  // Without a logger fastify has no "request completed" step unless there is an onResponse hook.
+  else app.addHook("onResponse", completion.countHook);
   const state = new ScoringState(app.log, opts, metrics, { intraOpThreads: options.intraOpThreads ?? 1, ...storeOptionsOf(options), executionProvider: options.executionProvider });
   const handle: ScoringHandle = {
     loaded: state.loaded,
@@ -100,6 +115,8 @@ export function createScoringServer(options: ScoringServerOptions): ScoringServe
 
   const ctx: ScoringContext = { app, opts, apiKey: Boolean(options.apiKey), metrics, state, routes };
   addHooks(ctx, options.apiKey);
+  // Last of the close hooks: the lines of the requests drained on close reach stdout before close() resolves.
+  app.addHook("onClose", async () => log.close());
   addOpsRoutes(ctx);
   addScoreRoutes(ctx);
   addV2Routes(ctx);

@@ -4,6 +4,8 @@
 // the loop to profile and tune against on a shared machine.
 //   node bin/run-ts.mjs test/bench/serving-http-path.ts
 //   HTTP_PATH_REPS (3)  HTTP_PATH_SECONDS (5)  HTTP_PATH_CONNECTIONS (16)  HTTP_PATH_ARGS (extra `serve` flags)
+// Ours runs at --log-level warn (no request lines); HTTP_PATH_ARGS="--log-level info" measures it
+// with its request log on, as `custom-ai serve` runs by default.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -33,6 +33,8 @@ if (!tslabMain) {
 }
 liftIopubLimits(tslabMain);
 keepBusyWhileQueued(tslabMain);
+limitGlobalTypes(tslabMain);
+deferWatchers(tslabMain);
 process.argv = [process.argv[0], "tslab", ...process.argv.slice(2)];
 createRequire(import.meta.url)(tslabMain).main();
 
@@ -89,5 +91,70 @@ function keepBusyWhileQueued(main) {
     };
   } catch (e) {
     console.error("custom-ai: could not correct tslab's busy/idle for queued cells; JupyterLab may show Idle during Run All:", e.message);
+  }
+}
+
+/**
+ * tslab's TypeScript program loads every package under node_modules/@types as global declarations
+ * (53 here) before the kernel answers kernel_info. Only those CUSTOM_AI_TSLAB_TYPES names load
+ * automatically (default "node"; "*" = all); an import still finds its package's types. The same
+ * as lib/notebook/tslab-types.ts does for the runner's direct launch, which explains the why.
+ */
+function limitGlobalTypes(main) {
+  try {
+    const types = (process.env.CUSTOM_AI_TSLAB_TYPES ?? "node").split(",").map((t) => t.trim()).filter(Boolean);
+    if (types.includes("*")) return;
+    const { sys } = createRequire(main)("@tslab/typescript-for-tslab");
+    const list = sys.getDirectories;
+    sys.getDirectories = function getDirectories(dir) {
+      const found = list.call(this, dir);
+      return /[\\/]node_modules[\\/]@types[\\/]?$/.test(dir) ? found.filter((d) => types.includes(d)) : found;
+    };
+  } catch (e) {
+    console.error("custom-ai: could not limit tslab's global @types; the kernel starts slower:", e.message);
+  }
+}
+
+/**
+ * tslab watches every file and lookup folder of its program, so that an edit to lib/ (or a package
+ * installed) mid-session reaches the next cell. Setting up those watchers took ~0.7 s of the start;
+ * they are set up a second after the kernel is ready instead (a change in between goes unnoticed).
+ * The runner's direct launch needs no watching and turns it off.
+ */
+function deferWatchers(main, delayMs = 1000) {
+  try {
+    const { sys } = createRequire(main)("@tslab/typescript-for-tslab");
+    let pending = new Set();
+    let scheduled = false;
+    const flush = () => {
+      const due = pending;
+      pending = undefined;
+      for (const start of due) start();
+    };
+    for (const name of ["watchFile", "watchDirectory"]) {
+      const watch = sys[name];
+      if (typeof watch !== "function") continue;
+      sys[name] = function deferredWatch(...args) {
+        if (!pending) return watch.apply(sys, args);
+        // The first request comes during the synchronous start: count the delay from its end.
+        if (!scheduled) setImmediate(() => setTimeout(flush, delayMs).unref());
+        scheduled = true;
+        let watcher;
+        let closed = false;
+        const start = () => {
+          if (!closed) watcher = watch.apply(sys, args);
+        };
+        pending.add(start);
+        return {
+          close() {
+            closed = true;
+            pending?.delete(start);
+            watcher?.close();
+          },
+        };
+      };
+    }
+  } catch (e) {
+    console.error("custom-ai: could not defer tslab's file watchers:", e.message);
   }
 }

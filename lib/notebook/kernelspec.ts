@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { RunnerError } from "./errors.js";
 import { iopubHookSource } from "./tslab-iopub.js";
+import { globalTypesHookSource } from "./tslab-types.js";
 
 export interface KernelSpec {
   name: string;
@@ -94,6 +95,8 @@ export function builtInSpec(name: string): KernelSpec | undefined {
     `const ts = require(${JSON.stringify(typescript)}); const off = () => ({ close() {} }); ts.sys.watchFile = off; ts.sys.watchDirectory = off;`,
     // Nothing a cell prints may be dropped on the way out (see tslab-iopub.ts).
     iopubHookSource(main),
+    // Only the global @types a notebook needs (node), not all 53 under node_modules/@types.
+    globalTypesHookSource(main),
     "process.argv.splice(1, 0, 'tslab');",
     `require(${JSON.stringify(main)}).main();`,
   ].join("\n");

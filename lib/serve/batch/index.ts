@@ -26,7 +26,7 @@ export {
   type CommitMarker,
 } from "./layout.js";
 export { planBatchJob, type BatchJobFile, type PlannedJob } from "./job.js";
-export { loadBatchModel, type BatchModel } from "./model.js";
+export { loadBatchModel, type BatchModel, type Scaler } from "./model.js";
 export { splitCsvLine, csvCell } from "./csv.js";
 export { createBatchProgress, type BatchProgress, type BatchProgressState } from "./progress.js";
 export { BatchScoringError, type BatchScoringErrorCode } from "./errors.js";

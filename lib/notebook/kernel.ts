@@ -280,11 +280,23 @@ export class Kernel {
     // Stopped by its user while the kernel starts: ABORTED, not a kernel that failed to start.
     const aborted = () => new RunnerError("ABORTED", `The run was stopped (Ctrl-C or its AbortSignal) while kernel "${this.spec.name}" started.`);
     if (signal?.aborted) throw aborted();
+    // Removed once the kernel is ready: one run's signal serves every kernel it starts.
+    let onAbort: () => void = () => {};
     const abort = new Promise<never>((_, reject) => {
-      signal?.addEventListener("abort", () => reject(aborted()), { once: true });
+      onAbort = () => reject(aborted());
+      signal?.addEventListener("abort", onAbort, { once: true });
       void this.exited.then(() => reject(fail(spawnError()?.message ?? `the process exited (${this.describeExit()})`)));
     });
     abort.catch(() => undefined);
+    try {
+      await this.pollReady(deadline, timeoutMs, abort, fail, spawnError);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** kernel_info_request until shell answers and iopub has delivered a status message. */
+  private async pollReady(deadline: number, timeoutMs: number, abort: Promise<never>, fail: (why: string) => RunnerError, spawnError: () => Error | undefined): Promise<void> {
     let sawIopub = false;
     while (!sawIopub) {
       const left = deadline - Date.now();

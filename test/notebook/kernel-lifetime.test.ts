@@ -1,9 +1,11 @@
 // The kernel process is tied to its runner: it must not outlive it.
 import { spawn } from "node:child_process";
+import { getEventListeners } from "node:events";
 import { readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { createConnection, releasePorts } from "../../lib/notebook/connection.js";
+import { builtInSpec, Kernel } from "../../lib/notebook/index.js";
 
 const alive = (pid: number) => {
   try {
@@ -37,6 +39,16 @@ describe("kernel lifetime", () => {
     releasePorts(next.info);
     rmSync(next.dir, { recursive: true, force: true });
     expect(orphans()).toEqual([]);
+  });
+
+  it("a started kernel leaves no listener on the run's AbortSignal (one signal serves every kernel of a run)", async () => {
+    const controller = new AbortController();
+    const kernel = await Kernel.start({ spec: builtInSpec("tslab")!, cwd: process.cwd(), abortSignal: controller.signal });
+    try {
+      expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    } finally {
+      await kernel.shutdown();
+    }
   });
 
 });

@@ -8,7 +8,7 @@ import { openStore, parseStorageUrl } from "../core/index.js";
 import { findImageStep, MODEL_FILES, readModelFile, readModelMetadata, type ImageInputStep, type ModelMetadata } from "../models/saved/index.js";
 import { ServeError } from "./errors.js";
 import { resolveExecutionProvider, type ExecutionProviderChoice, type ResolvedExecutionProvider } from "./execution-providers.js";
-import { createImageDecoder, type ImageDecoder } from "./image/index.js";
+import type { ImageDecoder } from "./image/index.js";
 import { storeOptionsOf, type StorageCredentialOptions } from "./model-location.js";
 import { compilePreprocessing, type RowTransform } from "./preprocess.js";
 
@@ -123,7 +123,8 @@ export async function loadScoringModel(location: string, options: LoadScoringMod
     classLabels,
     inputName,
     outputName,
-    ...(image ? { image, decodeImage: createImageDecoder(image, metadata.name) } : {}),
+    // The decoders (pngjs, jpeg-js, libjpeg-turbo's WebAssembly) load for image models only.
+    ...(image ? { image, decodeImage: (await import("./image/index.js")).createImageDecoder(image, metadata.name) } : {}),
     preprocess,
     executionProvider: ep,
     async run(data, rows) {

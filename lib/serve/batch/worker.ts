@@ -19,7 +19,7 @@ import {
   type CommitMarker,
   type Partition,
 } from "./layout.js";
-import { scoreImagePartition, type PartitionContext } from "./images.js";
+import type { PartitionContext } from "./images.js";
 import { planBatchJob } from "./job.js";
 import { loadBatchModel, type Scaler } from "./model.js";
 import { commitResultFile, openResultFile } from "./commit.js";
@@ -147,7 +147,8 @@ export async function runBatchWorker(config: BatchWorkerConfig): Promise<BatchWo
         continue;
       }
       const context = { input, output, model, batchSize, rank: config.rank, onRows };
-      const marker = partition.format === "images" ? await scoreImagePartition(partition, context) : await scorePartition(partition, context);
+      // The image path (and its decoders) loads for image partitions only.
+      const marker = partition.format === "images" ? await (await import("./images.js")).scoreImagePartition(partition, context) : await scorePartition(partition, context);
       await putJson(output, commitKey(partition), marker);
       if (marker.status === "scored") result.scored++;
       else result.quarantined++;

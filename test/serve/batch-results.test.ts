@@ -86,6 +86,9 @@ describe("stopping a job with onProgress and abortSignal", () => {
       workers: 1,
       batchSize: 50,
       progress: false,
+      // The worker pauses 50 rows into its second partition (a test hook): a worker that is quick
+      // enough would otherwise finish all six before the abort reaches it.
+      env: { CUSTOM_AI_BATCH_PAUSE_AFTER_ROWS: "250" },
       abortSignal: stop.signal,
       onProgress: (p) => {
         seen.push(p);

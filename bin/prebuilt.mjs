@@ -29,7 +29,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = path.join(ROOT, ".cache", "js");
 const SHAPING = ["package.json", "package-lock.json", "tsconfig.json", "bin/prebuilt.mjs"];
 /** Replaced versions and abandoned temporary folders are removed once this old (a running process may still load their chunks). */
-const KEEP_MS = 60 * 60 * 1000;
+const KEEP_MS = 7 * 24 * 60 * 60 * 1000;
+/** The file a finished build leaves in its version folder. */
+const COMPLETE = "complete";
 
 /** The entrypoints that have a pre-built form (repository path → folder name under .cache/js). */
 export const ENTRIES = {
@@ -64,8 +66,11 @@ function tsxRequired(entry, env) {
   if (env.CUSTOM_AI_TSX === "1") return "CUSTOM_AI_TSX=1";
   if (entry !== "lib/train/distributed/worker-main.ts") return undefined;
   try {
-    const text = env.CUSTOM_AI_TRAIN_CONFIG ?? (env.CUSTOM_AI_TRAIN_CONFIG_FILE ? readFileSync(env.CUSTOM_AI_TRAIN_CONFIG_FILE, "utf8") : "{}");
-    return JSON.parse(text)?.dataset?.module ? "the training config names a dataset module" : undefined;
+    // As lib/train/distributed's workerConfigFromEnv reads it: the file, then the inline JSON over it.
+    const fileName = env.CUSTOM_AI_TRAIN_CONFIG_FILE?.trim();
+    const file = fileName ? JSON.parse(readFileSync(fileName, "utf8").trim() || "{}") : {};
+    const inline = env.CUSTOM_AI_TRAIN_CONFIG?.trim() ? JSON.parse(env.CUSTOM_AI_TRAIN_CONFIG) : {};
+    return { ...file, ...inline }?.dataset?.module ? "the training config names a dataset module" : undefined;
   } catch {
     return "the training config is unreadable (tsx reports it as before)";
   }
@@ -146,7 +151,7 @@ function freshBuild(name) {
     return undefined;
   }
   const main = path.join(dir, current.version, "main.js");
-  if (!existsSync(main)) return undefined;
+  if (!existsSync(path.join(dir, current.version, COMPLETE))) return undefined;
   if (touched.length) {
     // Same content, new mtimes: record them so the next start is back to a stat per file.
     const byPath = new Map(touched.map((t) => [t[0], t]));
@@ -180,7 +185,8 @@ function missingLazyImports(missing) {
         const base = abs.replace(/\.[cm]?js$/, "");
         const candidates = [abs, ...[".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"].map((e) => base + e), path.join(abs, "index.ts"), path.join(abs, "index.js")];
         if (candidates.some((c) => existsSync(c))) return undefined;
-        missing.add(path.relative(ROOT, abs).split(path.sep).join("/"));
+        // Each file that would resolve it, so that any of them appearing makes the build stale.
+        for (const c of candidates) missing.add(path.relative(ROOT, c).split(path.sep).join("/"));
         return { path: pathToFileURL(abs).href, external: true };
       });
     },
@@ -259,11 +265,13 @@ export async function build(entry) {
     const inputs = [...bundled.map((rel) => stamps.get(rel) ?? stampOf(rel, started)), ...shaping].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const rel of [...missing].sort()) inputs.push([rel, -1]);
     const version = createHash("sha1").update(JSON.stringify([BUILDER_VERSION, esbuild.version, ROOT, inputs.map((i) => [i[0], i[3] ?? null])])).digest("hex").slice(0, 16);
+    // Written last into the temporary folder: a version folder without it is not used (a prune cut short).
+    writeFileSync(path.join(tmp, COMPLETE), "");
     try {
       renameSync(tmp, path.join(dir, version));
     } catch (e) {
       // A racing process built the same version first: use it.
-      if (!existsSync(path.join(dir, version, "main.js"))) throw e;
+      if (!existsSync(path.join(dir, version, COMPLETE))) throw e;
     }
     const previous = readCurrent(dir)?.version;
     writeAtomic(path.join(dir, "current.json"), JSON.stringify({ builder: BUILDER_VERSION, esbuild: esbuild.version, root: ROOT, version, inputs }));
@@ -279,6 +287,8 @@ export async function build(entry) {
     return pathToFileURL(path.join(dir, version, "main.js")).href;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+    // esbuild's service process would otherwise live as long as this one (a server, a worker).
+    await esbuild.stop?.();
   }
 }
 
@@ -289,7 +299,11 @@ function prune(dir, keep) {
     if (!e.isDirectory() || e.name === keep) continue;
     const at = path.join(dir, e.name);
     try {
-      if (now - statSync(at).mtimeMs > KEEP_MS) rmSync(at, { recursive: true, force: true });
+      if (now - statSync(at).mtimeMs <= KEEP_MS) continue;
+      // Renamed first: a prune cut short never leaves a half-removed version under its name.
+      const doomed = e.name.startsWith("tmp-") ? at : path.join(dir, `tmp-pruned-${process.pid}-${randomBytes(4).toString("hex")}`);
+      if (doomed !== at) renameSync(at, doomed);
+      rmSync(doomed, { recursive: true, force: true });
     } catch {
       // another process pruned it
     }

@@ -4,8 +4,9 @@
 // event loop are joined and written together by a setImmediate: one write per turn, however many
 // requests the turn answered, and an idle server's line still goes out at once (no timer).
 // (Handing each line to libuv's thread pool instead — pino's `sync: false` — measured no better:
-// a thread-pool round trip per line.) Nothing is lost at the end: the server's close writes what
-// is pending, and so does the process's exit.
+// a thread-pool round trip per line.) A reader that stops reading never stalls the server: the
+// lines wait in memory (see BatchedWriter). Nothing is lost at the end: the server's close writes
+// what is pending, and so does the process's exit.
 import { writeSync } from "node:fs";
 import type { FastifyServerOptions } from "fastify";
 
@@ -27,17 +28,29 @@ export function logDestination(logger: LoggerOption | undefined, fd = 1): LogDes
   return { logger: { ...options, stream }, close: () => stream.unbatch() };
 }
 
-/** Lines joined until the end of the event loop's turn, then written with one blocking write. */
+/**
+ * Lines joined until the end of the event loop's turn, then written with one write. A reader that
+ * stops reading (a full pipe: EAGAIN) never stalls the server: what is left waits in memory and is
+ * tried again a few ms later, as pino's asynchronous destination would. Only the exit hook and a
+ * closed server's lines wait for the reader.
+ */
 export class BatchedWriter {
   private pending = "";
+  /** Bytes a full pipe left unwritten, written before `pending`. */
+  private carry: Buffer | undefined;
   private scheduled: NodeJS.Immediate | undefined;
+  private retry: NodeJS.Timeout | undefined;
   private closed = false;
   private batching = true;
   private readonly flushNow = () => this.flush();
+  private readonly flushAtExit = () => {
+    this.batching = false;
+    this.flush();
+  };
 
   constructor(private readonly fd: number) {
     // Lines written in the last turn before an exit (process.exit included) are written too.
-    process.once("exit", this.flushNow);
+    process.once("exit", this.flushAtExit);
   }
 
   write(line: string): void {
@@ -47,23 +60,41 @@ export class BatchedWriter {
     else this.flush();
   }
 
-  flush(): void {
+  /** Writes what is pending now (pino's flush; `done`, if given, is called after). */
+  flush(done?: (error?: Error) => void): void {
     if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
-    if (!this.pending) return;
-    let data = Buffer.from(this.pending);
+    if (this.retry) clearTimeout(this.retry);
+    this.scheduled = this.retry = undefined;
+    let data = this.carry;
+    if (this.pending) data = data ? Buffer.concat([data, Buffer.from(this.pending)]) : Buffer.from(this.pending);
     this.pending = "";
-    while (data.length > 0 && !this.closed) {
+    this.carry = undefined;
+    while (data && data.length > 0 && !this.closed) {
       try {
         data = data.subarray(writeSync(this.fd, data));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        // A full non-blocking pipe: wait for the reader, as pino's synchronous destination does.
+        if (code === "EAGAIN" && this.batching) {
+          // A full pipe: keep the rest and try again shortly, without blocking the event loop.
+          this.carry = data;
+          this.retry = setTimeout(this.flushNow, 5).unref();
+          break;
+        }
+        // At exit or after close: wait for the reader, as pino's synchronous destination does.
         if (code === "EAGAIN") Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
         // EPIPE and the like: stdout is gone, nothing more can be written.
         else this.close();
       }
     }
+    done?.();
+  }
+
+  /** pino calls it before an exit on a fatal error. */
+  flushSync(): void {
+    const batching = this.batching;
+    this.batching = false;
+    this.flush();
+    this.batching = batching;
   }
 
   /**
@@ -73,13 +104,15 @@ export class BatchedWriter {
   unbatch(): void {
     this.batching = false;
     this.flush();
-    process.off("exit", this.flushNow);
+    process.off("exit", this.flushAtExit);
   }
 
   /** Stops writing (stdout is gone) and forgets the exit hook. */
   close(): void {
     this.closed = true;
     this.pending = "";
-    process.off("exit", this.flushNow);
+    this.carry = undefined;
+    if (this.retry) clearTimeout(this.retry);
+    process.off("exit", this.flushAtExit);
   }
 }

@@ -47,6 +47,18 @@ const cli = (dir: string, args: string[], env?: NodeJS.ProcessEnv) => run(dir, [
 const version = (dir: string, name = "cli") => JSON.parse(readFileSync(path.join(dir, ".cache/js", name, "current.json"), "utf8")) as { version: string; inputs: [string, number, number?, string?][] };
 
 describe("bin/prebuilt.mjs", () => {
+  it("a lazily imported folder missing at build time (an image without it) makes the build stale when it appears", async () => {
+    const dir = project();
+    const platforms = path.join(dir, "lib/platforms");
+    cpSync(platforms, path.join(dir, "platforms-aside"), { recursive: true });
+    rmSync(platforms, { recursive: true });
+    expect((await cli(dir, ["--help"])).trace.at(-1)).toMatch(/^built /);
+    cpSync(path.join(dir, "platforms-aside"), platforms, { recursive: true });
+    const back = await cli(dir, ["platforms", "choose", "--help"]);
+    expect(back.trace[0]).toMatch(/^cli is stale: lib\/platforms\/index\.(ts|js) changed$/);
+    expect(back.code).toBe(0);
+  });
+
   it("builds on first use, reuses a fresh build, rebuilds when a lib file changes; stack traces name the .ts", async () => {
     const dir = project();
     const first = await cli(dir, ["--help"]);

@@ -78,6 +78,8 @@ pq.write_table(t, "v2.parquet", row_group_size=2500, data_page_version="2.0", co
 pq.write_table(t.drop(["id"]), "no-id.parquet", row_group_size=4000, compression="snappy")
 f = [None if i == 4321 else 1.5 for i in range(n)]
 pq.write_table(t.set_column(1, "f", pa.array(f, pa.float32())), "null.parquet", row_group_size=3000, compression="snappy")
+i = [None if k == 5005 else 7 for k in range(n)]
+pq.write_table(t.set_column(3, "i", pa.array(i, pa.int32())), "null-int32.parquet", row_group_size=3000, compression="snappy")
 `;
     execFileSync(projectPython(), ["-c", script], { stdio: "pipe" });
   });
@@ -156,6 +158,10 @@ pq.write_table(t.set_column(1, "f", pa.array(f, pa.float32())), "null.parquet", 
     const error = await firstError(readParquetBatches(await file("null.parquet"), ["d", "f"], 500));
     expect(error).toBe("row 4321, column f: null is not a number");
     expect(await firstError(scanParquetBatches(await file("null.parquet"), ["d", "f"], 500))).toBe(error);
+    // An INT32 column keeps its values in an Int32Array, where a null would read as 0: still refused.
+    const intError = await firstError(readParquetBatches(await file("null-int32.parquet"), ["f", "i"], 500));
+    expect(intError).toBe("row 5005, column i: null is not a number");
+    expect(await firstError(scanParquetBatches(await file("null-int32.parquet"), ["f", "i"], 500))).toBe(intError);
   });
 
   it("scales while reading exactly as the model's preprocessing does", async () => {

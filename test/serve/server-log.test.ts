@@ -139,4 +139,29 @@ describe("BatchedWriter (the server's stdout)", () => {
       closeSync(fd);
     }
   });
+
+  it("never blocks the event loop on a pipe nobody reads: the lines wait, and come out once it is read", async () => {
+    const { BatchedWriter } = await import("../../lib/serve/log-destination.js");
+    // A child that reads its stdin only when told to (a signal), and counts the bytes it got.
+    const reader = spawn(process.execPath, ["-e", "const alive = setInterval(() => {}, 1000); process.stdin.pause(); let n = 0; process.on('SIGUSR2', () => { process.stdin.on('data', (d) => (n += d.length)); process.stdin.on('end', () => { console.log(n); clearInterval(alive); }); process.stdin.resume(); });"], { stdio: ["pipe", "pipe", "inherit"] });
+    await new Promise((r) => setTimeout(r, 300));
+    const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+    const w = new BatchedWriter(fd);
+    const line = `${"x".repeat(99)}\n`;
+    const started = Date.now();
+    for (let i = 0; i < 20_000; i++) w.write(line); // 2 MB: far more than a pipe holds
+    w.flush();
+    expect(Date.now() - started).toBeLessThan(1_000); // it did not wait for the reader
+    let out = "";
+    reader.stdout.on("data", (d: Buffer) => (out += d));
+    reader.kill("SIGUSR2");
+    // The retries write the rest as the reader drains the pipe; then nothing is left.
+    const deadline = Date.now() + 10_000;
+    while ((w as unknown as { carry?: Buffer }).carry && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    w.unbatch();
+    w.close();
+    reader.stdin.end();
+    await new Promise((r) => reader.once("exit", r));
+    expect(Number(out.trim())).toBe(20_000 * 100);
+  });
 });

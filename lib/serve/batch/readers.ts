@@ -231,7 +231,7 @@ class CsvRows {
         if (b !== 44 && b !== 10 && b !== 13) return -1;
         let value: number;
         if (mantissa === 0) value = negative ? -0 : 0;
-        else if (mantissa <= 9007199254740992 && scale >= -22 && scale <= 22) {
+        else if (mantissa < 9007199254740992 && scale >= -22 && scale <= 22) {
           value = scale >= 0 ? mantissa * POW10[scale] : mantissa / POW10[-scale];
           if (negative) value = -value;
         } else {
@@ -361,7 +361,7 @@ export async function* readParquetBatches(file: AsyncBufferLike, features: strin
       for (let c = 0; c < width; c++) {
         const { values, nulls } = read[c];
         const data = values as Float32Array;
-        const bad = fillColumn(raw, data, from, n, c, width, mu, inv);
+        const bad = fillColumn(raw, data, nulls, from, n, c, width, mu, inv);
         if (bad >= 0) throw notNumber(rowStart + from + bad, features[c], nulls?.[from + bad] ? null : data[from + bad]);
       }
       if (ids) yield rowBatch(ids, from, n, raw);
@@ -452,15 +452,16 @@ export async function* scanParquetBatches(
 
 /**
  * Rows [from, from + n) of one column into column c of the row-major batch, scaled; returns the
- * first row (from `from`) that is NaN or ±Infinity, or -1. A function of its own: in the generator
+ * first row (from `from`) that is null, NaN or ±Infinity, or -1. A function of its own: in the generator
  * its doubles would be boxed.
  */
-function fillColumn(raw: Float32Array, data: Float32Array | Float64Array | Int32Array, from: number, n: number, c: number, width: number, mu: Float32Array, inv: Float32Array): number {
+function fillColumn(raw: Float32Array, data: Float32Array | Float64Array | Int32Array, nulls: Uint8Array | undefined, from: number, n: number, c: number, width: number, mu: Float32Array, inv: Float32Array): number {
   const m = mu[c];
   const k = inv[c];
   for (let r = 0, o = c; r < n; r++, o += width) {
     const value = data[from + r];
     if (value - value !== 0) return r; // NaN or ±Infinity
+    if (nulls !== undefined && nulls[from + r] === 1) return r; // a null (an Int32Array holds it as 0)
     raw[o] = scaleValue(value, m, k);
   }
   return -1;

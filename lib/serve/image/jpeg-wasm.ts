@@ -49,7 +49,8 @@ function load(): Instance {
       return created.exports;
     },
   };
-  void (factory as unknown as (options: object) => Promise<unknown>)(options);
+  // Its promise rejects when instantiation fails (then `decode` is missing, checked below): handled, not left to crash the process.
+  (factory as unknown as (options: object) => Promise<unknown>)(options).catch(() => undefined);
   if (typeof options.decode !== "function") throw new Error("@jsquash/jpeg did not initialise synchronously");
   return options as unknown as Instance;
 }

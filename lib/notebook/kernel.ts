@@ -8,6 +8,9 @@ import { RunnerError } from "./errors.js";
 import type { KernelSpec } from "./kernelspec.js";
 import { decode, encode, newHeader, Signer, type Message } from "./wire.js";
 
+/** How long a kernel_info_request waits for its reply before the next is sent, while a kernel starts. */
+const KERNEL_INFO_RETRY_MS = 1000;
+
 export interface KernelStartOptions {
   spec: KernelSpec;
   cwd: string;
@@ -305,11 +308,17 @@ export class Kernel {
       const seen = new Promise<void>((resolve) => this.listeners.set(header.msg_id, () => resolve()));
       const reply = new Promise<Message>((resolve, reject) => this.pending.set(header.msg_id, { resolve, reject }));
       void this.send(this.shell, { header, parent_header: {}, metadata: {}, content: {} });
-      const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), Math.min(left, sawIopub ? 250 : left)).unref());
+      // Asked again every second: tslab binds its sockets all at once, and a request that reaches
+      // shell while iopub is still binding is lost (its busy status throws EBUSY, no reply comes).
+      const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), Math.min(left, KERNEL_INFO_RETRY_MS)).unref());
       const got = await Promise.race([reply, abort, timeout]).catch((e: Error) => {
         throw e instanceof RunnerError && (e.code === "KERNEL_START" || e.code === "ABORTED") ? e : fail(spawnError()?.message ?? `the process exited (${this.describeExit()})`);
       });
-      if (got === "timeout") continue;
+      if (got === "timeout") {
+        this.listeners.delete(header.msg_id);
+        this.pending.delete(header.msg_id);
+        continue;
+      }
       sawIopub = (await Promise.race([seen.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 250))])) as boolean;
       this.listeners.delete(header.msg_id);
       this.pending.delete(header.msg_id);

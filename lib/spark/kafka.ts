@@ -12,6 +12,18 @@ import { SparkError } from "./errors.js";
 import { kafkaLibs } from "./jars.js";
 import { spawnWatched } from "./watchdog.js";
 
+/**
+ * A Kafka cluster id: 16 random bytes in URL-safe base64 that does not start with "-" (which the
+ * storage tool's argument parser would take for an option — 1 run in 64 failed so; Kafka's own
+ * Uuid.randomUuid() draws again in that case too).
+ */
+export function kafkaClusterId(random: (n: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
 export interface KafkaBroker {
   /** host:port for kafka.bootstrap.servers. */
   bootstrap: string;
@@ -91,7 +103,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     rmSync(dir, { recursive: true, force: true });
     return new SparkError("SPARK_UNAVAILABLE", `The local Kafka broker did not start: ${why}`);
   };
-  const clusterId = randomBytes(16).toString("base64url");
+  const clusterId = kafkaClusterId();
   const format = await runJava(["-cp", cp, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config]);
   if (format.code !== 0) throw fail(`formatting its log folder failed (${format.output.trim().split("\n").slice(-3).join(" ")}).`);
   const broker = spawnWatched(java(), [`-Xmx${options.heap ?? "512m"}`, "-cp", cp, "kafka.Kafka", config], { cwd: dir, cleanup: dir });

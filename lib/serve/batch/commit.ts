@@ -1,8 +1,8 @@
 // The result files of the commit protocol (see worker.ts): a temporary file per attempt, then one
 // atomic step to results/<name>.csv.
 import { once } from "node:events";
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { createReadStream, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { FileStore, processExists, type BlobStore } from "../../core/index.js";
@@ -54,8 +54,10 @@ export interface ResultFile {
 
 export async function openResultFile(output: BlobStore, partition: Partition): Promise<ResultFile> {
   const tmp = await temporaryResultFile(output, partition);
-  // A 1 MiB buffer: with the default 16 KiB every batch's results (~20 KiB) waited for a drain.
-  const out = createWriteStream(tmp, { highWaterMark: 1 << 20 });
+  // Opened here, not by the stream in the background: the file exists (and a full disk or a
+  // permission error is thrown) before the first row is scored. A 1 MiB buffer: with the default
+  // 16 KiB every batch's results (~20 KiB) waited for a drain.
+  const out = (await open(tmp, "w")).createWriteStream({ highWaterMark: 1 << 20 });
   let writeError: Error | undefined;
   out.on("error", (error) => (writeError = error));
   return {

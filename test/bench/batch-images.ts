@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import jpeg from "jpeg-js";
 import { encodePng, loadDigits, mulberry32 } from "../../lib/data/index.js";
 import { imageInputStep, saveServableModel } from "../../lib/models/index.js";
+import { warmPageCache } from "./batch-data.js";
 import { runJob, runTogether, type JobRun } from "./batch-job.js";
 import { makeDigitsModel } from "./bench-models.js";
 import { shown } from "./papermill.js";
@@ -66,6 +67,7 @@ export async function imageCases(
     const common = ["--model", model, "--input", folder, "--workers", String(o.workers), "--batch-size", String(o.batch), "--images-per-partition", String(PER_PARTITION)];
     const files = o.files(folder, set.input === "png" ? ".png" : ".jpg");
     for (let rep = 0; rep < ctx.reps; rep++) {
+      warmPageCache(folder);
       for (const c of cases.filter((c) => !c.skipped)) {
         const dir = path.join(o.out, `${c.kind}-${set.input}`);
         rmSync(dir, { recursive: true, force: true });

@@ -43,10 +43,7 @@ export class BatchedWriter {
   private closed = false;
   private batching = true;
   private readonly flushNow = () => this.flush();
-  private readonly flushAtExit = () => {
-    this.batching = false;
-    this.flush();
-  };
+  private readonly flushAtExit = () => this.flushSync();
 
   constructor(private readonly fd: number) {
     // Lines written in the last turn before an exit (process.exit included) are written too.

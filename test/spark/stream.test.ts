@@ -1,9 +1,9 @@
 // Structured Streaming scoring (environments/spark/score_stream.py) from a real local Kafka broker
 // (KRaft, Maven Central's jars) into a Parquet file sink with a checkpoint: the job is SIGKILLed
-// mid-stream — the moment its checkpoint commits the second micro-batch, before Spark reports that
-// batch: the window a lost node can hit — and started again on the same checkpoint; every record is then in the sink exactly
-// once (read through the sink's commit log), scored as the Node scorer scores it, a bad record
-// quarantined, and latency measured per micro-batch and end to end.
+// mid-stream — the moment its checkpoint commits the second micro-batch, before Spark reports
+// that batch: the window a lost node can hit — and started again on the same checkpoint; every
+// record is then in the sink exactly once (read through the sink's commit log), scored as the Node
+// scorer scores it, a bad record quarantined, and latency measured per micro-batch and end to end.
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,8 @@ const record = (wave: number, i: number) => {
   return { key: `w${wave}-${i}`, value: JSON.stringify({ id: `w${wave}-${i}`, ...Object.fromEntries(FEATURES.map((f, c) => [f, values[c]])) }) };
 };
 const WAVE = 150;
+/** The first run is killed once its checkpoint has committed this micro-batch. */
+const KILLED_AFTER_BATCH = 1;
 
 describe("Structured Streaming scoring from Kafka, killed and restarted", () => {
   const root = tempDir("cai-spark-stream-");
@@ -27,7 +29,6 @@ describe("Structured Streaming scoring from Kafka, killed and restarted", () => 
   let rows: SinkRow[];
   const firstRun: StreamBatch[] = [];
   const secondRun: StreamBatch[] = [];
-  let killedAfterBatch = -1;
   let rowsAtKill = -1;
   let orphans = 0;
 
@@ -41,9 +42,8 @@ describe("Structured Streaming scoring from Kafka, killed and restarted", () => 
     const first = startStreamingScoring({ model, source, output, checkpoint, maxPerBatch: 30, triggerMs: 300, onBatch: (b) => firstRun.push(b) });
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
-        if (existsSync(path.join(checkpoint, "commits", "1"))) {
+        if (existsSync(path.join(checkpoint, "commits", String(KILLED_AFTER_BATCH)))) {
           clearInterval(timer);
-          killedAfterBatch = 1;
           resolve();
         }
       }, 2);
@@ -70,7 +70,7 @@ describe("Structured Streaming scoring from Kafka, killed and restarted", () => 
     expect(rowsAtKill).toBeLessThan(WAVE + 1);
     expect(reported).toBeLessThanOrEqual(rowsAtKill);
     expect(secondRun.filter((b) => b.event === "progress" && (b.rows ?? 0) > 0).length).toBeGreaterThanOrEqual(1);
-    expect(Math.min(...secondRun.filter((b) => b.event === "progress").map((b) => b.batchId!))).toBeGreaterThan(killedAfterBatch);
+    expect(Math.min(...secondRun.filter((b) => b.event === "progress").map((b) => b.batchId!))).toBeGreaterThan(KILLED_AFTER_BATCH);
   });
 
   it("has every record in the sink exactly once after the restart", () => {
@@ -114,7 +114,7 @@ describe("Structured Streaming scoring from Kafka, killed and restarted", () => 
     // A batch the SIGKILL caught after its commit and before its progress line is in the sink with no
     // report; only a batch of the killed run can be such a batch, none of the restarted one.
     const unreported = [...new Set(good.filter((r) => !committedAt.has(r.batchId)).map((r) => r.batchId))];
-    for (const id of unreported) expect(id, `batch ${id} unreported`).toBeLessThanOrEqual(killedAfterBatch);
+    for (const id of unreported) expect(id, `batch ${id} unreported`).toBeLessThanOrEqual(KILLED_AFTER_BATCH);
     expect(endToEnd.length).toBe(2 * WAVE - good.filter((r) => unreported.includes(r.batchId)).length);
     expect(endToEnd.length).toBeGreaterThan(WAVE);
     expect(Math.min(...endToEnd)).toBeGreaterThan(0);
